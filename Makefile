@@ -1,0 +1,47 @@
+# genlab: `make run` executes every notebook, `make test` runs the whole test suite.
+# Both create .venv with the pinned dependencies (requirements.lock) on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.genlab-installed
+# Quick mode unless the caller says otherwise (make test always uses quick).
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+PYTEST_NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	--nbval-cell-timeout 600
+
+.PHONY: all install run test unit nbval lab assignments report clean
+
+all: test
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	# The kernel the notebooks use, with TensorFlow's C++ logs silenced from the start.
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (genlab)" \
+		--env TF_CPP_MIN_LOG_LEVEL 3 --env TF_ENABLE_ONEDNN_OPTS 0 --env GRPC_VERBOSITY ERROR > /dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m genlab.notebooks run $(NOTEBOOKS) --out build/notebooks
+
+test: $(STAMP)
+	@start=$$(date +%s); \
+	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) $(PYTEST_NBVAL) -q -ra; status=$$?; \
+	echo "make test: pytest finished in $$(( $$(date +%s) - start )) s"; exit $$status
+
+unit: $(STAMP)
+	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m pytest tests -q
+
+nbval: $(STAMP)
+	GENLAB_MODE=quick $(PY) -m pytest $(NOTEBOOKS) $(PYTEST_NBVAL) -q
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf build assignments
