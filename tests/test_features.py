@@ -1,0 +1,77 @@
+"""Tests for genlab.features: the shipped MNIST classifier and extractor plumbing."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+import genlab  # noqa: F401
+from genlab import data, features, paths
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return data.load_mnist(source="shipped")
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return features.get_extractor("mnist")
+
+
+def test_shipped_classifier_accuracy_on_held_out_split(mnist, extractor):
+    _, (x_test, y_test) = mnist
+    accuracy = float(np.mean(extractor.predict(x_test) == y_test))
+    assert accuracy >= 0.96, accuracy
+    assert features.classifier_info("mnist")["test_accuracy"] >= 0.96
+
+
+def test_feature_and_logit_shapes(mnist, extractor):
+    (x_train, _), _ = mnist
+    feats, logits = extractor.run(x_train[:70], batch_size=32)
+    assert feats.shape == (70, 128) and logits.shape == (70, 10)
+    assert feats.dtype == np.float32
+    assert extractor.features(x_train[:0]).shape == (0, 128)
+
+
+def test_value_ranges_give_the_same_features(mnist, extractor):
+    (x_train, _), _ = mnist
+    x = x_train[:50]
+    reference = extractor.features(x)
+    tanh = x.astype(np.float32)[..., None] / 127.5 - 1.0
+    sigmoid = x.astype(np.float32) / 255.0
+    np.testing.assert_allclose(extractor.features(tanh), reference, atol=1e-4)
+    np.testing.assert_allclose(extractor.features(tanh, value_range="tanh"), reference, atol=1e-4)
+    np.testing.assert_allclose(extractor.features(sigmoid, value_range="sigmoid"), reference, atol=1e-4)
+    np.testing.assert_allclose(features.to_unit_range(x.astype(np.float32)), x[..., None] / 255.0, atol=1e-6)
+
+
+def test_bad_arguments_raise_value_error(extractor):
+    with pytest.raises(ValueError, match="extractor must be one of"):
+        features.get_extractor("resnet")
+    with pytest.raises(ValueError, match="value_range"):
+        features.to_unit_range(np.zeros((2, 28, 28)), value_range="0-255")
+    with pytest.raises(ValueError, match="shape"):
+        features.to_unit_range(np.zeros((28, 28)))
+
+
+def test_corrupt_weights_are_named(tmp_path, monkeypatch):
+    weights, info = features.weights_paths("mnist")
+    shutil.copy(info, tmp_path / info.name)
+    (tmp_path / weights.name).write_bytes(weights.read_bytes()[:-10] + b"0123456789")
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
+    with pytest.raises(paths.ChecksumError, match="mnist_classifier.weights.h5"):
+        features.mnist_classifier()
+    (tmp_path / weights.name).unlink()
+    with pytest.raises(FileNotFoundError, match="train_classifier.py"):
+        features.mnist_classifier()
+
+
+@pytest.mark.skipif(data.online(timeout=1.0), reason="checks the offline messages")
+def test_offline_extractors_fail_fast_with_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setattr(features, "CACHE_DIR", tmp_path)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(RuntimeError, match="internet"):
+        features.get_extractor("inception")
+    with pytest.raises(RuntimeError, match="offline"):
+        features.get_extractor("fashion_mnist")
