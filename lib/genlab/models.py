@@ -1,0 +1,130 @@
+"""Model builders for the course: the book's DCGAN generator and discriminator.
+
+Notebook 05 (``notebooks/05_dcgan.ipynb``) teaches these two networks layer by
+layer, following Elgendy, *Deep Learning for Vision Systems* (Manning, 2020),
+ch. 8. They live here as well because the tests, the benchmark
+(``benchmarks/dcgan.py``) and later notebooks build the same networks; the
+defaults are the book's (latent size 100, 28x28x1 images, Adam-friendly
+BatchNormalization momentum 0.8).
+
+Both builders return ``keras.Sequential`` models, as the book does, so
+``model.summary()`` reads like the book's listing.
+"""
+
+import keras
+from keras import layers
+
+LATENT_DIM = 100
+IMAGE_SHAPE = (28, 28, 1)
+GENERATOR_FILTERS = (128, 64)
+DISCRIMINATOR_FILTERS = (32, 64, 128, 256)
+
+
+def upsampling_block(filters, momentum=0.8, name=None):
+    """The generator's building block: UpSampling2D -> Conv2D -> BatchNorm -> ReLU.
+
+    Doubles height and width (nearest-neighbour upsampling, then a 3x3
+    convolution learns to fill in detail). Introduced in notebook 05.
+
+    Args:
+        filters: number of convolution filters.
+        momentum: BatchNormalization momentum (the book uses 0.8).
+        name: optional prefix for the layer names.
+
+    Returns:
+        A list of four layers, to be added to a Sequential model in order.
+    """
+    if filters < 1:
+        raise ValueError(f"filters must be a positive integer, got {filters!r}")
+    prefix = f"{name}_" if name else ""
+    return [
+        layers.UpSampling2D(name=f"{prefix}upsample" if name else None),
+        layers.Conv2D(filters, kernel_size=3, padding="same", name=f"{prefix}conv" if name else None),
+        layers.BatchNormalization(momentum=momentum, name=f"{prefix}bn" if name else None),
+        layers.Activation("relu", name=f"{prefix}relu" if name else None),
+    ]
+
+
+def build_generator(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE, filters=GENERATOR_FILTERS,
+                    momentum=0.8, name="generator"):
+    """The book's DCGAN generator: z -> Dense -> Reshape -> upsampling blocks -> tanh image.
+
+    Args:
+        latent_dim: length of the noise vector z (book: 100).
+        image_shape: (height, width, channels) of the images to produce;
+            height and width must be divisible by ``2 ** len(filters)``.
+        filters: filters of each upsampling block (book: 128, 64); the Dense
+            layer feeds ``filters[0]`` feature maps of size H/4 x W/4 (for two blocks).
+        momentum: BatchNormalization momentum (book: 0.8).
+        name: model name.
+
+    Returns:
+        A ``keras.Sequential`` with input (latent_dim,) and
+        output ``image_shape`` in [-1, 1].
+    """
+    height, width, channels = _check_image_shape(image_shape)
+    if latent_dim < 1:
+        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
+    factor = 2 ** len(filters)
+    if not filters or height % factor or width % factor:
+        raise ValueError(
+            f"image_shape {tuple(image_shape)} must have height and width divisible by "
+            f"2**len(filters) = {factor} (one doubling per upsampling block)"
+        )
+    start = (height // factor, width // factor, filters[0])
+    model = keras.Sequential(name=name)
+    model.add(keras.Input(shape=(latent_dim,), name="z"))
+    model.add(layers.Dense(start[0] * start[1] * start[2], activation="relu", name="dense"))
+    model.add(layers.Reshape(start, name="reshape"))
+    for index, block_filters in enumerate(filters, start=1):
+        for layer in upsampling_block(block_filters, momentum=momentum, name=f"block{index}"):
+            model.add(layer)
+    model.add(layers.Conv2D(channels, kernel_size=3, padding="same", name="to_image"))
+    model.add(layers.Activation("tanh", name="tanh"))
+    return model
+
+
+def build_discriminator(image_shape=IMAGE_SHAPE, filters=DISCRIMINATOR_FILTERS, dropout=0.25,
+                        momentum=0.8, name="discriminator"):
+    """The book's DCGAN discriminator: strided convolutions -> one sigmoid unit.
+
+    Block 1: Conv2D(stride 2) -> LeakyReLU(0.2) -> Dropout. Blocks 2..n add
+    BatchNormalization after the convolution; block 2 is followed by the
+    book's ZeroPadding2D (7x7 -> 8x8 for MNIST); the last block has stride 1.
+    Then Flatten -> Dense(1, sigmoid): the probability that the image is real.
+
+    Args:
+        image_shape: (height, width, channels) of the input images.
+        filters: filters per block (book: 32, 64, 128, 256).
+        dropout: dropout rate after each block (book: 0.25).
+        momentum: BatchNormalization momentum (book: 0.8).
+        name: model name.
+    """
+    _check_image_shape(image_shape)
+    if not filters:
+        raise ValueError("filters must name at least one convolution block")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    model = keras.Sequential(name=name)
+    model.add(keras.Input(shape=tuple(image_shape), name="image"))
+    last = len(filters)
+    for index, block_filters in enumerate(filters, start=1):
+        strides = 1 if (index == last and last > 1) else 2
+        model.add(layers.Conv2D(block_filters, kernel_size=3, strides=strides, padding="same",
+                                name=f"block{index}_conv"))
+        if index == 2:
+            model.add(layers.ZeroPadding2D(padding=((0, 1), (0, 1)), name="block2_pad"))
+        if index > 1:
+            model.add(layers.BatchNormalization(momentum=momentum, name=f"block{index}_bn"))
+        model.add(layers.LeakyReLU(negative_slope=0.2, name=f"block{index}_leaky_relu"))
+        if dropout:
+            model.add(layers.Dropout(dropout, name=f"block{index}_dropout"))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dense(1, activation="sigmoid", name="real_probability"))
+    return model
+
+
+def _check_image_shape(image_shape):
+    if len(image_shape) != 3 or any(int(size) < 1 for size in image_shape):
+        raise ValueError(f"image_shape must be (height, width, channels), got {image_shape!r}")
+    return tuple(int(size) for size in image_shape)
