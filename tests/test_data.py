@@ -1,0 +1,102 @@
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from genlab import data, paths
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """No network and an empty Keras cache, as on CI."""
+    monkeypatch.setattr(data, "online", lambda timeout=3.0: False)
+    monkeypatch.setattr(data, "KERAS_CACHE", tmp_path / "keras-datasets")
+
+
+def test_offline_mnist_is_the_shipped_real_subset(offline):
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    assert data.last_source() == "shipped"
+    assert x_train.shape == (4000, 28, 28) and x_test.shape == (1000, 28, 28)
+    assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8
+    assert np.array_equal(np.bincount(y_train), [400] * 10)
+    assert np.array_equal(np.bincount(y_test), [100] * 10)
+    # Real digits: mostly background with bright strokes, not noise.
+    assert 0.70 < np.mean(x_train == 0) < 0.90 and x_train.max() == 255
+
+
+def test_shipped_checksum_matches_readme():
+    readme = (paths.DATA_DIR / "README.md").read_text()
+    assert data.MNIST_SUBSET_SHA256 in readme
+    assert paths.sha256(paths.DATA_DIR / data.MNIST_SUBSET) == data.MNIST_SUBSET_SHA256
+
+
+def test_corrupt_subset_is_a_clear_error(offline, monkeypatch, tmp_path):
+    copy_dir = tmp_path / "data"
+    copy_dir.mkdir()
+    corrupt = copy_dir / data.MNIST_SUBSET
+    shutil.copy(paths.DATA_DIR / data.MNIST_SUBSET, corrupt)
+    with open(corrupt, "r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"\x00" * 16)
+    monkeypatch.setattr(paths, "DATA_DIR", copy_dir)
+    with pytest.raises(paths.ChecksumError, match="mnist_5k.npz is corrupt.*git checkout -- data/"):
+        data.load_mnist()
+
+
+def test_missing_subset_says_how_to_restore(offline, monkeypatch, tmp_path):
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="mnist_5k.npz is missing"):
+        data.load_mnist(source="shipped")
+
+
+def test_offline_fashion_mnist_fails_fast_with_instructions(offline):
+    start = time.perf_counter()
+    with pytest.raises(data.DatasetUnavailableError, match="offline.*Connect to the internet.*fashion-mnist"):
+        data.load_fashion_mnist()
+    assert time.perf_counter() - start < 5
+
+
+def test_really_offline_probe_answers_quickly():
+    start = time.perf_counter()
+    data.online(timeout=3.0)
+    assert time.perf_counter() - start < 10
+
+
+def test_unknown_names_are_value_errors():
+    with pytest.raises(ValueError):
+        data.load_mnist(source="internet")
+    with pytest.raises(ValueError):
+        data.load("cifar10")
+    with pytest.raises(ValueError):
+        data.scale_images(np.zeros((1, 2, 2), np.uint8), to="relu")
+
+
+def test_scaling_round_trips():
+    images = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
+    tanh = data.scale_images(images, to="tanh")
+    assert tanh.shape == (1, 16, 16, 1) and tanh.min() == -1.0 and tanh.max() == 1.0
+    assert np.array_equal(data.to_uint8(tanh), images)
+    sigmoid = data.scale_images(images, to="sigmoid")
+    assert sigmoid.min() == 0.0 and sigmoid.max() == 1.0
+    assert np.array_equal(data.to_uint8(sigmoid, from_range="sigmoid"), images)
+
+
+def test_to_dataset_batches_and_labels():
+    images = np.zeros((70, 28, 28), np.uint8)
+    labels = np.arange(70) % 10
+    batches = list(data.to_dataset(images, 32, labels=labels, seed=0))
+    assert len(batches) == 2  # the partial batch is dropped
+    batch_images, batch_labels = batches[0]
+    assert batch_images.shape == (32, 28, 28, 1) and batch_labels.shape == (32,)
+    endless = data.to_dataset(images, 32, repeat=True, seed=0)
+    assert len(list(endless.take(5))) == 5
+
+
+def test_ring_of_gaussians_covers_every_mode():
+    points = data.ring_of_gaussians(4000, modes=8, radius=2.0, std=0.02, seed=1)
+    centres = data.ring_centres(8, 2.0)
+    nearest = np.argmin(((points[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+    assert points.shape == (4000, 2) and points.dtype == np.float32
+    assert np.all(np.bincount(nearest, minlength=8) > 400)
+    assert np.allclose(np.linalg.norm(points, axis=1), 2.0, atol=0.15)
