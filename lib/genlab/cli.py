@@ -1,0 +1,188 @@
+"""The ``genlab`` command line (also ``python -m genlab``).
+
+Why it exists: one entry point for the course's tools, thin over genlab
+modules (STYLE.md: "thin entry points"). Subcommands:
+
+* ``genlab assign build|check|validate`` (genlab.grading.assign);
+* ``genlab grade`` (genlab.grading.grade);
+* delegated commands: a module with ``main(argv) -> int`` listed in
+  :data:`DELEGATED` gets the rest of the command line and parses it itself.
+  To add one, write the module and add one line to :data:`DELEGATED`
+  (``genlab report`` -> ``genlab.report.main``). It is imported only when used.
+"""
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+# name -> (module, help). The module's main(argv) receives the arguments after the name.
+DELEGATED = {
+    "report": ("genlab.report", "write the results report (see genlab.report)"),
+}
+
+DEFAULT_NOTEBOOKS = "notebooks/[0-9][0-9]_*.ipynb"
+
+
+def _default_notebooks():
+    found = sorted(Path.cwd().glob(DEFAULT_NOTEBOOKS))
+    if not found:
+        raise SystemExit(f"genlab: no notebooks given and none match {DEFAULT_NOTEBOOKS} "
+                         f"under {Path.cwd()}; name the notebooks or run from the repository root")
+    return found
+
+
+def _existing(paths, what="notebook"):
+    for path in paths:
+        if not Path(path).is_file():
+            raise SystemExit(f"genlab: {what} {path} does not exist")
+    return [Path(path) for path in paths]
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def _add_run_options(parser, timeout, cell_timeout):
+    parser.add_argument("--timeout", type=_positive(float), default=timeout, metavar="SECONDS",
+                        help=f"time limit for one notebook run; its processes are killed after it "
+                             f"(default {timeout})")
+    parser.add_argument("--cell-timeout", type=_positive(int), default=cell_timeout, metavar="SECONDS",
+                        help=f"time limit per cell (nbval --nbval-cell-timeout, default {cell_timeout})")
+    parser.add_argument("--sanitize-with", metavar="FILE", default=None,
+                        help="nbval sanitize file (default: tests/nbval_sanitize.cfg of the repository "
+                             "if it exists)")
+
+
+def _sanitize_file(option):
+    if option:
+        if not Path(option).is_file():
+            raise SystemExit(f"genlab: sanitize file {option} does not exist")
+        return option
+    candidate = Path(__file__).resolve().parents[2] / "tests" / "nbval_sanitize.cfg"
+    return str(candidate) if candidate.is_file() else None
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="genlab", description="genlab course tools: assignments and grading.",
+        epilog="Run 'genlab <command> --help' for a command's options.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    assign = commands.add_parser("assign", help="build, self-check and validate student versions")
+    actions = assign.add_subparsers(dest="action", metavar="ACTION")
+    build = actions.add_parser("build", help="write student versions of instructor notebooks")
+    build.add_argument("notebooks", nargs="*", help=f"instructor notebooks (default {DEFAULT_NOTEBOOKS})")
+    build.add_argument("--out", default="assignments", help="output folder (default assignments/)")
+    check = actions.add_parser("check", help="run the visible checks on your own notebook")
+    check.add_argument("notebook", help="your notebook (it is not modified)")
+    _add_run_options(check, 1200, 600)
+    validate = actions.add_parser(
+        "validate", help="instructor version passes every check, student version fails the "
+                         "solution-dependent ones")
+    validate.add_argument("notebooks", nargs="*", help=f"instructor notebooks (default {DEFAULT_NOTEBOOKS})")
+    validate.add_argument("--skip-instructor", action="store_true",
+                          help="run only the student version (when nbval already ran the instructor "
+                               "notebooks, e.g. in make test)")
+    validate.add_argument("--jobs", type=_positive(int), default=1, help="notebook runs in parallel")
+    _add_run_options(validate, 600, 300)
+
+    grade = commands.add_parser("grade", help="grade submissions into DIR/grades.csv and DIR/feedback/")
+    grade.add_argument("assignment", help="the instructor notebook (with solutions and hidden checks)")
+    grade.add_argument("submissions", nargs="+", help="submitted notebooks (a folder stands for its files)")
+    grade.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    grade.add_argument("--jobs", type=_positive(int), default=1, help="submissions graded in parallel")
+    grade.add_argument("--student-from", default="stem", metavar="RULE",
+                       help="student name from the file name: stem (alice.ipynb -> alice, default), "
+                            "parent (alice/05_dcgan.ipynb -> alice) or regex:PATTERN (first group)")
+    _add_run_options(grade, 600, 300)
+
+    for name, (_, help_text) in DELEGATED.items():
+        commands.add_parser(name, help=help_text, add_help=False)
+    return parser, {"assign": assign}
+
+
+def _run_delegated(name, argv):
+    module_name = DELEGATED[name][0]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        print(f"genlab: '{name}' is not available in this version ({module_name} is missing)", file=sys.stderr)
+        return 2
+    return module.main(argv) or 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in DELEGATED:
+        return _run_delegated(argv[0], argv[1:])
+    parser, subparsers = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from genlab.grading import authoring
+
+    try:
+        if args.command == "assign":
+            return _assign(args, subparsers["assign"])
+        if args.command == "grade":
+            return _grade(args)
+    except authoring.AuthoringError as error:
+        print(f"genlab: {error}", file=sys.stderr)
+        return 2
+    parser.error(f"unknown command {args.command}")
+
+
+def _assign(args, parser):
+    from genlab.grading import assign
+
+    if args.action is None:
+        parser.print_help()
+        return 2
+    if args.action == "build":
+        notebooks = _existing(args.notebooks) if args.notebooks else _default_notebooks()
+        assign.build(notebooks, args.out)
+        return 0
+    if args.action == "check":
+        _existing([args.notebook])
+        return 0 if assign.check(args.notebook, timeout=args.timeout, cell_timeout=args.cell_timeout,
+                                 sanitize_with=_sanitize_file(args.sanitize_with)) else 1
+    notebooks = _existing(args.notebooks) if args.notebooks else _default_notebooks()
+    ok = assign.validate(notebooks, jobs=args.jobs, skip_instructor=args.skip_instructor,
+                         timeout=args.timeout, cell_timeout=args.cell_timeout,
+                         sanitize_with=_sanitize_file(args.sanitize_with))
+    return 0 if ok else 1
+
+
+def _grade(args):
+    from genlab.grading import grade
+
+    if not Path(args.assignment).is_file():
+        raise SystemExit(f"genlab: assignment notebook {args.assignment} does not exist")
+    try:
+        grade.student_name("x.ipynb", args.student_from)
+    except ValueError as error:
+        raise SystemExit(f"genlab: {error}") from None
+    missing = [s for s in args.submissions if not Path(s).exists()]
+    if missing:
+        print(f"genlab: warning: {len(missing)} submission path(s) do not exist; they get an "
+              f"'invalid' row: {', '.join(missing)}", file=sys.stderr)
+    rows = grade.grade(args.assignment, args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
+                       cell_timeout=args.cell_timeout, student_from=args.student_from,
+                       sanitize_with=_sanitize_file(args.sanitize_with))
+    return 0 if all(row is not None for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Write a student's feedback file (Markdown) from a graded row.
+
+Why it exists: grades.csv tells the instructor the numbers; the student needs
+to know, per check, whether it passed and, if not, what was expected and
+what their code produced (or the error it raised). Kept apart from
+``grade`` so the wording can change without touching the grading logic.
+"""
+
+from pathlib import Path
+
+MAX_LINES = 40
+
+
+def _points(value):
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+def _reference_text(cell):
+    """The text a check cell is expected to print (its stored outputs)."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif output.get("output_type") in ("execute_result", "display_data"):
+            parts.append(output.get("data", {}).get("text/plain", ""))
+    return "".join("".join(part) if isinstance(part, list) else part for part in parts).rstrip()
+
+
+def _trim(text, limit=MAX_LINES):
+    lines = text.strip().splitlines()
+    if len(lines) > limit:
+        lines = lines[: limit // 2] + [f"... ({len(lines) - limit} lines omitted) ..."] + lines[-limit // 2:]
+    return "\n".join(lines)
+
+
+def _explain(message):
+    """The useful part of nbval's failure text (drop the echoed cell input)."""
+    if "Input:" in message and ("Traceback:" in message or "Cell outputs differ" in message):
+        head, _, rest = message.partition("Input:")
+        for marker in ("Traceback:", "Cell outputs differ"):
+            if marker in rest:
+                rest = rest[rest.index(marker):]
+                break
+        message = head.strip() + "\n" + rest
+    return _trim(message)
+
+
+def render(row, assignment, instructor):
+    """The Markdown feedback for one :class:`~genlab.grading.grade.Row`."""
+    cells = {cell.get("id"): cell for cell in instructor.cells}
+    lines = [f"# Feedback: {row.student}, {assignment.name}", "",
+             f"- File: `{Path(row.file).name}`",
+             f"- Status: **{row.status}**",
+             f"- Points: **{_points(row.points)} / {_points(row.max_points)}**", ""]
+    if row.reason:
+        lines += [f"Reason: {row.reason}", ""]
+    if row.issues:
+        lines += ["## Problems with the submission", ""] + [f"- {issue}" for issue in row.issues] + [""]
+    if row.status == "invalid":
+        lines += ["The submission could not be graded. Fix the problem above and submit the "
+                  "notebook you downloaded from the course (keep its answer cells).", ""]
+        return "\n".join(lines)
+    lines += ["## Checks", "", "| check | points | result |", "|---|---|---|"]
+    for check in assignment.checks:
+        passed, _ = row.details.get(check.check_id, (False, ""))
+        label = f"{check.check_id}{' (hidden)' if check.hidden else ''}"
+        lines.append(f"| {label} | {_points(row.earned.get(check.check_id, 0))} / {_points(check.points)} "
+                     f"| {'passed' if passed else 'FAILED'} |")
+    lines.append("")
+    for check in assignment.checks:
+        passed, message = row.details.get(check.check_id, (False, "not run"))
+        if passed:
+            continue
+        lines += [f"### {check.check_id}: failed", ""]
+        expected = _reference_text(cells.get(check.cell_id, {}))
+        if expected and not check.hidden:
+            lines += ["Expected output:", "", "```", expected, "```", ""]
+        lines += ["What happened:", "", "```", _explain(message) or "(no message)", "```", ""]
+    if row.answer_errors:
+        lines += ["## Errors in your answer cells", ""]
+        for answer_id, message in row.answer_errors.items():
+            lines += [f"### answer cell {answer_id}", "", "```", _explain(message), "```", ""]
+    return "\n".join(lines)
+
+
+def write(row, assignment, instructor, path):
+    """Write the feedback file (creating its folder)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(row, assignment, instructor), encoding="utf-8")
+    return path
