@@ -1,0 +1,382 @@
+"""The book's GAN workflow on Keras 3: a combined model with a really frozen D, and its training loop.
+
+Why it exists: Elgendy (*Deep Learning for Vision Systems*, ch. 8) compiles
+the discriminator D, sets ``D.trainable = False`` and builds a **combined**
+model z -> G -> D trained with ``combined.train_on_batch(noise, ones)``.
+Ported line by line to Keras 3 this silently fails (notebook 05, "The trap"):
+
+* Keras 3 reads ``trainable`` when a train function is *traced* (first call,
+  or any retrace), not at ``compile``, so ``D.trainable = False`` also
+  freezes D in its own ``train_on_batch``: D never learns.
+* A BatchNormalization layer whose ``trainable`` is False runs in inference
+  mode (moving statistics), so even if D's flag is toggled around its own
+  step, G is trained against a different D than the one D's step trains.
+
+:func:`build_combined` returns a :class:`CombinedModel` whose ``train_step``
+guarantees, whatever the student does with ``trainable`` flags and whenever
+a retrace happens: only G's trainable weights are updated; D runs in training
+mode (BatchNormalization on batch statistics, dropout on, as in D's own step);
+and **D's state is entirely untouched**: its trainable weights and its
+BatchNormalization moving statistics are bit-for-bit the same after the step
+(the moving statistics are D's, so only D's own step may move them). The only
+D variables that advance are the Dropout layers' random-seed counters (not
+weights: ``D.weights`` excludes them), so each call draws a new dropout mask.
+
+The alternating loop is :func:`train`; tests in ``tests/test_gan.py`` prove each guarantee.
+"""
+
+import contextlib
+import dataclasses
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import tqdm
+
+from genlab import data, plots, quiet  # noqa: F401  (quiet silences TF before it is imported)
+
+import keras  # noqa: E402
+
+
+@contextlib.contextmanager
+def training_mode_trainable(model):
+    """Temporarily make every layer of ``model`` trainable, then restore each flag exactly.
+
+    Used at trace time so BatchNormalization inside D takes its training
+    branch (it checks ``training and self.trainable``) however the student
+    has set D's flags. Flags are Python state: the traced graph keeps the
+    training branch after the flags are restored.
+    """
+    layers = list(model._flatten_layers(include_self=True, recursive=True))
+    layer_flags = [(layer, layer.trainable) for layer in layers]
+    variable_flags = [(variable, variable.trainable) for variable in model.weights]
+    for layer in layers:  # each one: Keras skips children when a parent's flag is already True
+        layer.trainable = True
+    try:
+        yield
+    finally:
+        for layer, flag in layer_flags:  # parents first: a setter also resets children
+            layer.trainable = flag
+        for variable, flag in variable_flags:
+            variable.trainable = flag
+
+
+class CombinedModel(keras.Model):
+    """The book's combined model z -> G -> D, in which D is frozen for weight updates.
+
+    A Functional model (``summary()`` shows the input, the generator and the
+    discriminator, like the book's) with its own ``train_step``:
+
+    1. D's BatchNormalization moving statistics are read (snapshot);
+    2. forward z -> G(training=True) -> D(training=True), D with every layer
+       forced trainable at trace time, so BatchNormalization normalises with
+       batch statistics, exactly as in D's own ``train_on_batch``;
+    3. the compiled loss (book: binary cross-entropy against "real" labels);
+       gradients for **G's trainable weights only**, applied by this model's
+       optimizer;
+    4. the snapshot is written back: D's moving statistics are unchanged.
+
+    ``trainable_weights`` reports G's weights only, so ``summary()`` counts D
+    as non-trainable, as in the book.
+
+    Args:
+        generator: Keras model z -> image.
+        discriminator: Keras model image -> probability of "real" (sigmoid).
+        name: model name.
+    """
+
+    def __init__(self, generator, discriminator, name="combined", **kwargs):
+        z = keras.Input(shape=tuple(generator.input_shape[1:]), name="z")
+        validity = discriminator(generator(z))
+        super().__init__(inputs=z, outputs=validity, name=name, **kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+
+    @property
+    def trainable_weights(self):
+        return list(self.generator.trainable_weights)
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(variable) for variable in self.trainable_weights}
+        return [variable for variable in self.weights if id(variable) not in trainable]
+
+    def discriminator_state(self):
+        """D's non-trainable weights: its BatchNormalization moving statistics."""
+        with training_mode_trainable(self.discriminator):
+            return [v for v in self.discriminator.weights if not v.trainable]
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        weights = self.generator.trainable_weights
+        if not weights:
+            raise ValueError("the generator has no trainable weights: set generator.trainable = True")
+        state = self.discriminator_state()
+        saved = [tf.identity(variable.value) for variable in state]
+        with training_mode_trainable(self.discriminator):
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+                self._loss_tracker.update_state(loss, sample_weight=tf.shape(x)[0])
+                scaled = self.optimizer.scale_loss(loss) if hasattr(self.optimizer, "scale_loss") else loss
+        gradients = tape.gradient(scaled, weights)
+        self.optimizer.apply_gradients(zip(gradients, weights))
+        for variable, value in zip(state, saved):
+            variable.assign(value)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+
+def build_combined(generator, discriminator, optimizer=None, loss="binary_crossentropy", metrics=None):
+    """Build and compile the book's combined model with D frozen (see :class:`CombinedModel`).
+
+    Use it exactly as the book does::
+
+        discriminator.compile(loss="binary_crossentropy", optimizer=Adam(2e-4, 0.5),
+                              metrics=["accuracy"])
+        combined = gan.build_combined(generator, discriminator, Adam(2e-4, 0.5))
+        d_loss_real = discriminator.train_on_batch(real_images, ones)
+        d_loss_fake = discriminator.train_on_batch(fake_images, zeros)
+        g_loss = combined.train_on_batch(noise, ones)
+
+    Do **not** set ``discriminator.trainable = False`` (the book's line): in
+    Keras 3 that also stops D's own ``train_on_batch`` from learning. The
+    combined model freezes D for its own step whatever the flag says.
+
+    Args:
+        generator: Keras model z -> image.
+        discriminator: Keras model image -> sigmoid probability, compiled on its own.
+        optimizer: optimizer for G (default: Adam(2e-4, beta_1=0.5), the DCGAN setting).
+            Must not be D's optimizer object.
+        loss: the combined model's loss (book: binary cross-entropy).
+        metrics: optional metrics for ``combined.compile``.
+    """
+    if optimizer is None:
+        optimizer = keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+    if getattr(discriminator, "optimizer", None) is not None and discriminator.optimizer is optimizer:
+        raise ValueError("give the combined model its own optimizer, not the discriminator's")
+    combined = CombinedModel(generator, discriminator)
+    combined.compile(loss=loss, optimizer=optimizer, metrics=metrics)
+    combined.optimizer.build(generator.trainable_weights)
+    return combined
+
+
+
+
+# --- The alternating training loop (the book's, with a history, grids and checkpoints) -----------
+
+@dataclasses.dataclass
+class TrainingResult:
+    """What :func:`train` returns.
+
+    Attributes:
+        history: lists per iteration: d_loss_real, d_loss_fake, d_acc (mean of
+            D's accuracy on the real and the fake batch), g_loss.
+        grids: ``(iteration, uint8 images)`` of the fixed noise, every sample interval.
+        seconds: wall-clock seconds of each iteration run in this call.
+        start: the first iteration run in this call (> 1 after a resume).
+    """
+
+    history: dict
+    grids: list
+    seconds: list
+    start: int = 1
+
+
+HISTORY_KEYS = ("d_loss_real", "d_loss_fake", "d_acc", "g_loss")
+
+
+def _loss_and_accuracy(result):
+    values = np.atleast_1d(np.asarray(result, dtype=np.float64))
+    return float(values[0]), (float(values[1]) if len(values) > 1 else float("nan"))
+
+
+def _noise(rng, count, latent_dim):
+    return rng.normal(0.0, 1.0, size=(count, latent_dim)).astype(np.float32)
+
+
+def train(generator, discriminator, combined, images, iterations, batch_size=32, sample_interval=200,
+          seed=42, fixed_noise=16, sample_dir=None, checkpoint_dir=None, checkpoint_interval=None,
+          resume=True, progress=True):
+    """Train a GAN the book's way: per iteration, D on real then fake, then G via ``combined``.
+
+    Each iteration draws ``batch_size`` random training images (label 1) and
+    as many generated ones (label 0, from ``generator.predict_on_batch`` as
+    the book's ``generator.predict``), calls ``discriminator.train_on_batch``
+    on each, then ``combined.train_on_batch(noise, ones)``. Randomness comes
+    from ``numpy.random.default_rng([seed, iteration])``, so a run, and a
+    resumed run, can be repeated.
+
+    Args:
+        generator, discriminator: the two Keras models; D compiled on its own.
+        combined: the model from :func:`build_combined`.
+        images: uint8 (N, H, W[, C]) training images, or floats already in [-1, 1].
+        iterations: the last iteration to run (the book calls these "epochs").
+        batch_size: images per batch (book: 32).
+        sample_interval: every this many iterations, G draws the fixed noise
+            into ``grids`` (and ``sample_dir/iteration_XXXXXX.png``).
+        seed: the seed of this run.
+        fixed_noise: number of fixed noise vectors, or an array (n, latent_dim).
+        sample_dir: where to save the grids as PNG (None: keep them in memory only).
+        checkpoint_dir: where to save G, D, optimizers and history (None: no checkpoints).
+        checkpoint_interval: iterations between checkpoints (default: ``sample_interval``).
+        resume: continue from the checkpoint in ``checkpoint_dir`` if there is one.
+        progress: show a tqdm progress bar.
+
+    Raises:
+        ValueError: D has no trainable weights (e.g. the book's ``D.trainable = False``).
+    """
+    if iterations < 1 or batch_size < 1 or sample_interval < 1:
+        raise ValueError("iterations, batch_size and sample_interval must be positive integers")
+    if not discriminator.trainable or not discriminator.trainable_weights:
+        raise ValueError(
+            "the discriminator has no trainable weights, so its train_on_batch would not learn "
+            "(Keras 3 reads `trainable` when the step is traced). Keep discriminator.trainable = "
+            "True: the combined model from gan.build_combined freezes D for G's step by itself.")
+    x = np.asarray(images)
+    x = data.scale_images(x) if x.dtype == np.uint8 else x.astype(np.float32)
+    if x.ndim == 3:
+        x = x[..., np.newaxis]
+    latent_dim = int(generator.input_shape[-1])
+    if np.ndim(fixed_noise) == 0:
+        fixed_noise = _noise(np.random.default_rng([seed, 0]), int(fixed_noise), latent_dim)
+    history = {key: [] for key in HISTORY_KEYS}
+    grids, start = [], 1
+    checkpoint_interval = checkpoint_interval or sample_interval
+    if checkpoint_dir is not None and resume and (Path(checkpoint_dir) / STATE_FILE).exists():
+        start, history, grids = load_checkpoint(checkpoint_dir, generator, discriminator, combined)
+        start += 1
+    ones = np.ones((batch_size, 1), np.float32)
+    zeros = np.zeros((batch_size, 1), np.float32)
+    seconds = []
+    bar = tqdm.trange(start, iterations + 1, disable=not progress, desc="iterations",
+                      initial=start - 1, total=iterations, mininterval=1.0)
+    for iteration in bar:
+        began = time.perf_counter()
+        rng = np.random.default_rng([seed, iteration])
+        real = x[rng.integers(0, len(x), batch_size)]
+        fake = generator.predict_on_batch(_noise(rng, batch_size, latent_dim))
+        d_loss_real, d_acc_real = _loss_and_accuracy(discriminator.train_on_batch(real, ones))
+        d_loss_fake, d_acc_fake = _loss_and_accuracy(discriminator.train_on_batch(fake, zeros))
+        g_loss, _ = _loss_and_accuracy(combined.train_on_batch(_noise(rng, batch_size, latent_dim), ones))
+        for key, value in zip(HISTORY_KEYS, (d_loss_real, d_loss_fake,
+                                             0.5 * (d_acc_real + d_acc_fake), g_loss)):
+            history[key].append(value)
+        if iteration % sample_interval == 0 or iteration == iterations:
+            grid = data.to_uint8(generator.predict_on_batch(fixed_noise))
+            grids.append((iteration, grid))
+            if sample_dir is not None:
+                _save_grid(grid, Path(sample_dir) / f"iteration_{iteration:06d}.png")
+            bar.set_postfix(d_loss=f"{0.5 * (d_loss_real + d_loss_fake):.3f}",
+                            d_acc=f"{history['d_acc'][-1]:.2f}", g_loss=f"{g_loss:.3f}", refresh=False)
+        if checkpoint_dir is not None and (iteration % checkpoint_interval == 0 or iteration == iterations):
+            save_checkpoint(checkpoint_dir, iteration, generator, discriminator, combined, history, grids)
+        seconds.append(time.perf_counter() - began)
+    return TrainingResult(history=history, grids=grids, seconds=seconds, start=start)
+
+
+def _save_grid(grid, path):
+    import matplotlib.image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    matplotlib.image.imsave(path, plots.tile(grid), cmap="gray", vmin=0.0, vmax=1.0)
+
+
+# --- Checkpoints with resume --------------------------------------------------------------------
+
+STATE_FILE = "state.npz"
+
+
+def _optimizer_variables(model):
+    optimizer = model.optimizer
+    if not optimizer.built:
+        optimizer.build(model.trainable_weights)
+    return optimizer.variables
+
+
+def save_checkpoint(directory, iteration, generator, discriminator, combined, history, grids=()):
+    """Save G and D (``generator.weights.h5``, ``discriminator.weights.h5``) and the run's state.
+
+    ``state.npz`` holds the iteration, every variable of G and D (including
+    dropout seeds), both optimizers' variables, the history and the grids, so
+    :func:`load_checkpoint` can continue the run where it stopped.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    generator.save_weights(directory / "generator.weights.h5")
+    discriminator.save_weights(directory / "discriminator.weights.h5")
+    arrays = {"iteration": np.int64(iteration),
+              "grid_iterations": np.array([it for it, _ in grids], np.int64),
+              "grids": np.array([grid for _, grid in grids], np.uint8)}
+    for prefix, variables in (("g", generator.variables), ("d", discriminator.variables),
+                              ("d_opt", _optimizer_variables(discriminator)),
+                              ("g_opt", _optimizer_variables(combined))):
+        for index, variable in enumerate(variables):
+            arrays[f"{prefix}/{index}"] = np.asarray(variable.numpy())
+    for key, values in history.items():
+        arrays[f"history/{key}"] = np.asarray(values, np.float64)
+    temporary = directory / f"tmp_{STATE_FILE}"
+    np.savez(temporary, **arrays)
+    os.replace(temporary, directory / STATE_FILE)
+
+
+def load_checkpoint(directory, generator, discriminator, combined):
+    """Restore what :func:`save_checkpoint` wrote; returns ``(iteration, history, grids)``."""
+    with np.load(Path(directory) / STATE_FILE) as arrays:
+        for prefix, variables in (("g", generator.variables), ("d", discriminator.variables),
+                                  ("d_opt", _optimizer_variables(discriminator)),
+                                  ("g_opt", _optimizer_variables(combined))):
+            for index, variable in enumerate(variables):
+                variable.assign(arrays[f"{prefix}/{index}"])
+        history = {key[len("history/"):]: arrays[key].tolist()
+                   for key in arrays.files if key.startswith("history/")}
+        grids = list(zip(arrays["grid_iterations"].tolist(), list(arrays["grids"])))
+        return int(arrays["iteration"]), history, grids
+
+
+# --- A plain tf.function step: the benchmark's reference ----------------------------------------
+
+def make_plain_train_step(generator, discriminator, d_optimizer, g_optimizer):
+    """The same alternating update as :func:`train` in one ``tf.function`` (no Keras fit machinery).
+
+    Returns ``step(real, noise_d, noise_g) -> (d_loss_real, d_loss_fake, g_loss)``:
+    fakes from G in inference mode, D updated on real then fake, then G
+    updated through D in training mode with D's moving statistics restored.
+    ``benchmarks/dcgan.py`` times it against the genlab loop.
+    """
+    import tensorflow as tf
+
+    bce = keras.losses.BinaryCrossentropy()
+    with training_mode_trainable(discriminator):
+        d_state = [v for v in discriminator.weights if not v.trainable]
+
+    def d_update(images, labels):
+        with tf.GradientTape() as tape:
+            loss = bce(labels, discriminator(images, training=True))
+        weights = discriminator.trainable_weights
+        d_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        return loss
+
+    @tf.function
+    def step(real, noise_d, noise_g):
+        count = tf.shape(real)[0]
+        ones, zeros = tf.ones((count, 1)), tf.zeros((count, 1))
+        fake = generator(noise_d, training=False)
+        d_loss_real = d_update(real, ones)
+        d_loss_fake = d_update(fake, zeros)
+        saved = [tf.identity(v.value) for v in d_state]
+        with tf.GradientTape() as tape:
+            g_loss = bce(ones, discriminator(generator(noise_g, training=True), training=True))
+        weights = generator.trainable_weights
+        g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+        for variable, value in zip(d_state, saved):
+            variable.assign(value)
+        return d_loss_real, d_loss_fake, g_loss
+
+    return step

@@ -1,0 +1,225 @@
+"""The frozen-D guarantees of genlab.gan, on the book's architecture and on tiny models.
+
+(1) D's own ``train_on_batch`` changes D's weights.
+(2) ``combined.train_on_batch`` changes G's weights and leaves every D weight
+    (trainable weights and BatchNormalization moving statistics) bit-for-bit unchanged.
+(3) In the combined step D normalises with batch statistics, as in its own step.
+Plus: (2) and (3) hold however and whenever the student flips ``trainable``
+flags (Keras 3 reads them when a step is traced, including retraces), and the
+training loop records, samples, checkpoints, resumes and repeats.
+"""
+
+import numpy as np
+import pytest
+
+import genlab  # noqa: F401  (quiet TensorFlow first)
+from genlab import data, gan, models
+
+import keras  # noqa: E402
+
+LATENT = 8
+
+
+def adam():
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+def build(book=False, dropout=0.0, seed=0):
+    """(G, D, combined), D compiled on its own as in the book."""
+    keras.utils.set_random_seed(seed)
+    if book:
+        generator, discriminator = models.build_generator(), models.build_discriminator()
+    else:
+        generator = models.build_generator(latent_dim=LATENT, filters=(8, 4))
+        discriminator = models.build_discriminator(filters=(4, 8, 8, 8), dropout=dropout)
+    discriminator.compile(loss="binary_crossentropy", optimizer=adam(), metrics=["accuracy"])
+    return generator, discriminator, gan.build_combined(generator, discriminator, adam())
+
+
+def values(variables):
+    return [np.array(variable.numpy(), copy=True) for variable in variables]
+
+
+def moving_statistics(model):
+    return [variable for variable in model.weights if "moving" in variable.path]
+
+
+def noise(count, latent=LATENT, seed=1):
+    return np.random.default_rng(seed).normal(size=(count, latent)).astype("float32")
+
+
+def real_batch(count):
+    (x_train, _), _ = data.load_mnist(source="shipped")
+    return data.scale_images(x_train[:count])
+
+
+def batch_mode_losses(generator, discriminator, z):
+    """The G-step loss with D on batch statistics and on moving statistics, computed by hand.
+
+    Every variable (moving statistics, dropout seeds) is restored afterwards,
+    so the next combined step draws the same dropout masks as these passes.
+    """
+    everything = generator.variables + discriminator.variables
+    saved = values(everything)
+    bce = keras.losses.BinaryCrossentropy()
+    ones = np.ones((len(z), 1), "float32")
+    losses = []
+    for d_training in (True, False):
+        with gan.training_mode_trainable(discriminator):
+            prediction = discriminator(generator(z, training=True), training=d_training)
+        losses.append(float(bce(ones, prediction)))
+        for variable, value in zip(everything, saved):
+            variable.assign(value)
+    return losses
+
+
+def test_book_architecture_guarantees():
+    """(1), (2), (3) on the book's G and D (with dropout), batch 16."""
+    generator, discriminator, combined = build(book=True)
+    batch = 16
+    # (1) D's own step changes every trainable D weight and its moving statistics.
+    before = values(discriminator.weights)
+    discriminator.train_on_batch(real_batch(batch), np.ones((batch, 1)))
+    after = values(discriminator.weights)
+    changed = [not np.array_equal(a, b) for a, b in zip(before, after)]
+    assert all(changed), [v.path for v, c in zip(discriminator.weights, changed) if not c]
+
+    # (3) set absurd moving statistics: in inference mode D would see garbage.
+    for variable in moving_statistics(discriminator):
+        variable.assign(np.full(variable.shape, 5.0 if "mean" in variable.path else 1e-3, "float32"))
+    z = noise(batch, latent=100)
+    expected, inference = batch_mode_losses(generator, discriminator, z)
+    d_before, g_before = values(discriminator.weights), values(generator.trainable_weights)
+    seeds_before = values(discriminator.variables)
+    g_loss = combined.train_on_batch(z, np.ones((batch, 1)))
+    assert g_loss == pytest.approx(expected, rel=1e-4, abs=1e-5)
+    assert abs(inference - expected) > 1e-2  # the test can tell the two modes apart
+
+    # (2) G changed everywhere, D not at all: trainable weights and moving statistics.
+    assert all(not np.array_equal(a, b) for a, b in zip(g_before, values(generator.trainable_weights)))
+    d_after = values(discriminator.weights)
+    assert all(np.array_equal(a, b) for a, b in zip(d_before, d_after))
+    assert len(moving_statistics(discriminator)) == 6
+    # Only the dropout seed counters advance (not weights: D.weights excludes them).
+    seed_paths = [v.path for v, a in zip(discriminator.variables, seeds_before)
+                  if not np.array_equal(a, v.numpy())]
+    assert seed_paths and all("seed" in path for path in seed_paths)
+
+
+def test_summary_counts_only_the_generator_as_trainable():
+    generator, discriminator, combined = build()
+    trainable = sum(int(np.prod(v.shape)) for v in combined.trainable_weights)
+    assert trainable == sum(int(np.prod(v.shape)) for v in generator.trainable_weights)
+    assert discriminator.trainable and discriminator.trainable_weights  # build_combined leaves D alone
+
+
+def flip_before_building(generator, discriminator, combined):
+    discriminator.trainable = False  # the book's line, before the combined model's first step
+
+
+def flip_layers(generator, discriminator, combined):
+    for layer in discriminator.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+
+
+def flip_and_force_retrace(generator, discriminator, combined):
+    discriminator.trainable = False
+    combined.make_train_function(force=True)
+
+
+def flip_back_and_forth(generator, discriminator, combined):
+    discriminator.trainable = False
+    discriminator.trainable = True
+    discriminator.layers[0].trainable = False
+
+
+@pytest.mark.parametrize("flip", [flip_before_building, flip_layers, flip_and_force_retrace,
+                                  flip_back_and_forth])
+def test_guarantees_hold_whatever_the_trainable_flags(flip):
+    """(2) and (3) survive flag flips before the first step and before a retrace (new batch size)."""
+    generator, discriminator, combined = build()
+    discriminator.train_on_batch(real_batch(8), np.ones((8, 1)))
+    for step, batch in enumerate((8, 8, 6)):  # batch 6 makes Keras retrace the step
+        if step == 1:
+            flip(generator, discriminator, combined)
+        flags = [layer.trainable for layer in discriminator._flatten_layers()]
+        z = noise(batch, seed=step)
+        expected, _ = batch_mode_losses(generator, discriminator, z)
+        d_before, g_before = values(discriminator.weights), values(generator.trainable_weights)
+        g_loss = combined.train_on_batch(z, np.ones((batch, 1)))
+        assert g_loss == pytest.approx(expected, rel=1e-4, abs=1e-5), f"step {step}: D not on batch stats"
+        assert all(np.array_equal(a, b) for a, b in zip(d_before, values(discriminator.weights)))
+        assert all(not np.array_equal(a, b)
+                   for a, b in zip(g_before, values(generator.trainable_weights)))
+        assert flags == [layer.trainable for layer in discriminator._flatten_layers()]  # restored
+
+
+def test_the_books_freeze_stops_d_learning_and_train_refuses_it():
+    """The trap: Keras 3 reads D.trainable at trace time, so D's own step learns nothing."""
+    generator, discriminator, combined = build()
+    discriminator.trainable = False
+    before = values(discriminator.weights)
+    discriminator.train_on_batch(real_batch(8), np.ones((8, 1)))
+    assert all(np.array_equal(a, b) for a, b in zip(before, values(discriminator.weights)))
+    with pytest.raises(ValueError, match="trainable"):
+        gan.train(generator, discriminator, combined, real_batch(64), iterations=1, progress=False)
+
+
+def test_build_combined_rejects_a_shared_optimizer():
+    generator = models.build_generator(latent_dim=LATENT, filters=(8, 4))
+    discriminator = models.build_discriminator(filters=(4, 8), dropout=0.0)
+    discriminator.compile(loss="binary_crossentropy", optimizer=adam())
+    with pytest.raises(ValueError, match="optimizer"):
+        gan.build_combined(generator, discriminator, discriminator.optimizer)
+
+
+def run(iterations, checkpoint_dir=None, **kwargs):
+    generator, discriminator, combined = build(dropout=0.25)
+    (x_train, _), _ = data.load_mnist(source="shipped")
+    result = gan.train(generator, discriminator, combined, x_train[:256], iterations=iterations,
+                       batch_size=8, sample_interval=2, seed=7, progress=False,
+                       checkpoint_dir=checkpoint_dir, **kwargs)
+    return result, values(generator.variables + discriminator.variables)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    grids = tmp_path_factory.mktemp("grids")
+    return run(4, sample_dir=grids), grids
+
+
+def test_training_loop_history_and_grids(uninterrupted):
+    (result, _), grids = uninterrupted
+    assert sorted(result.history) == ["d_acc", "d_loss_fake", "d_loss_real", "g_loss"]
+    assert all(len(series) == 4 and np.all(np.isfinite(series)) for series in result.history.values())
+    assert result.start == 1 and len(result.seconds) == 4
+    assert [iteration for iteration, _ in result.grids] == [2, 4]
+    assert result.grids[0][1].shape == (16, 28, 28) and result.grids[0][1].dtype == np.uint8
+    assert sorted(p.name for p in grids.iterdir()) == ["iteration_000002.png", "iteration_000004.png"]
+
+
+def test_checkpoint_resume_repeats_the_same_run(uninterrupted, tmp_path):
+    """A fresh run stopped at 2 and resumed to 4 equals the uninterrupted run (same seed)."""
+    (reference, weights), _ = uninterrupted
+    run(2, tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "generator.weights.h5", "discriminator.weights.h5", "state.npz"}
+    resumed, resumed_weights = run(4, tmp_path)
+    assert resumed.start == 3 and len(resumed.seconds) == 2
+    assert resumed.history == reference.history
+    assert [it for it, _ in resumed.grids] == [2, 4]
+    for a, b in zip(weights, resumed_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_plain_step_matches_the_mechanism():
+    generator, discriminator, _ = build()
+    step = gan.make_plain_train_step(generator, discriminator, adam(), adam())
+    d_stats = moving_statistics(discriminator)
+    before_g = values(generator.trainable_weights)
+    losses = step(real_batch(8), noise(8), noise(8, seed=2))
+    assert len(losses) == 3 and all(np.isfinite(float(loss)) for loss in losses)
+    after_d_step = values(d_stats)
+    assert all(not np.array_equal(a, b) for a, b in zip(before_g, values(generator.trainable_weights)))
+    assert after_d_step and all(np.all(np.isfinite(a)) for a in after_d_step)
