@@ -75,6 +75,9 @@ def render(row, assignment, instructor):
         expected = _reference_text(cells.get(check.cell_id, {}))
         if expected and not check.hidden:
             lines += ["Expected output:", "", "```", expected, "```", ""]
+        if check.hidden:  # do not show the hidden check's code: only the error it raised
+            last = [line for line in message.splitlines() if line.strip()]
+            message = last[-1] if last else ""
         lines += ["What happened:", "", "```", _explain(message) or "(no message)", "```", ""]
     if row.answer_errors:
         lines += ["## Errors in your answer cells", ""]

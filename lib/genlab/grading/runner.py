@@ -34,7 +34,8 @@ _NOT_MIRRORED = {"pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", "confte
                  ".pytest_cache", ".ipynb_checkpoints", "__pycache__"}
 _MAX_MIRRORED = 500
 _VERBOSE_LINE = re.compile(r"::Cell (\d+) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# ANSI colour codes; JUnit XML spells the escape character as "#x1B".
+_ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*[A-Za-z]")
 
 
 @dataclass
@@ -148,7 +149,7 @@ def parse_junit(path):
             node = case.find(tag)
             if node is not None:
                 outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
-                message = clean_text((node.get("message") or "") + "\n" + (node.text or "")).strip()
+                message = clean_text(node.text or node.get("message") or "").strip()
                 break
         cells[int(match.group(1))] = CellResult(outcome, message)
     return cells

@@ -11,8 +11,9 @@ Matching an instructor answer cell (by its nbformat cell id, never position):
 1. the submission code cell with the same ``id``;
 2. else the code cell whose ``metadata.genlab.answer`` names that id (the
    student version writes it; it survives editors that re-number ids);
-3. else the one unclaimed code cell containing, in order, every line the
-   student version kept outside the solution region (e.g. the ``def`` line);
+3. else the unclaimed code cell (not an instructor cell id) that still has the
+   first line the student version kept outside the solution region (e.g. the
+   ``def`` line) and at least half of the other kept lines;
 4. else the answer is *missing*: it is graded as unanswered (the stub runs).
 
 If several cells match at one level the answer is *duplicated*: the last
@@ -85,12 +86,10 @@ def load(path):
     return cells, metadata
 
 
-def _contains_in_order(lines, wanted):
-    position = 0
-    for line in lines:
-        if position < len(wanted) and line.strip() == wanted[position]:
-            position += 1
-    return position == len(wanted)
+def _looks_like(lines, wanted):
+    """True when a cell keeps the first line the student version kept and most of the others."""
+    present = {line.strip() for line in lines}
+    return bool(wanted) and wanted[0] in present and 2 * sum(w in present for w in wanted) >= len(wanted)
 
 
 def extract(cells, metadata, instructor, assignment):
@@ -122,8 +121,8 @@ def extract(cells, metadata, instructor, assignment):
         if not found:
             wanted = authoring.signature(by_id[answer_id].source)
             level = "content"
-            found = [c for c in code if id(c) not in used and wanted and c.get("id") not in by_id
-                     and _contains_in_order(_source(c).splitlines(), wanted)]
+            found = [c for c in code if id(c) not in used and c.get("id") not in by_id
+                     and _looks_like(_source(c).splitlines(), wanted)]
         if not found:
             missing.append(answer_id)
             result.issues.append(f"answer cell {answer_id} missing (graded as unanswered)")
