@@ -100,3 +100,33 @@ def test_ring_of_gaussians_covers_every_mode():
     assert points.shape == (4000, 2) and points.dtype == np.float32
     assert np.all(np.bincount(nearest, minlength=8) > 400)
     assert np.allclose(np.linalg.norm(points, axis=1), 2.0, atol=0.15)
+
+
+def test_online_path_uses_keras_download(monkeypatch, tmp_path):
+    import keras
+
+    fake = ((np.ones((6, 28, 28), np.uint8), np.arange(6, dtype=np.uint8)),
+            (np.ones((2, 28, 28), np.uint8), np.arange(2, dtype=np.uint8)))
+    monkeypatch.setattr(data, "online", lambda timeout=3.0: True)
+    monkeypatch.setattr(data, "KERAS_CACHE", tmp_path)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", lambda: fake)
+    assert data.load_mnist()[0][0].shape == (6, 28, 28) and data.last_source() == "keras"
+    assert data.load("fashion_mnist")[1][0].shape == (2, 28, 28) and data.last_source() == "keras"
+
+
+def test_failed_download_falls_back_or_explains(monkeypatch, tmp_path):
+    import keras
+
+    def broken():
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(data, "online", lambda timeout=3.0: True)
+    monkeypatch.setattr(data, "KERAS_CACHE", tmp_path)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", broken)
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", broken)
+    assert data.load_mnist()[0][0].shape == (4000, 28, 28) and data.last_source() == "shipped"
+    with pytest.raises(data.DatasetUnavailableError, match="source='shipped'"):
+        data.load_mnist(source="keras")
+    with pytest.raises(data.DatasetUnavailableError, match="connection reset"):
+        data.load_fashion_mnist()
