@@ -55,7 +55,7 @@ def test_report_command_quick_mode(tmp_path, monkeypatch, real_digits_model):
                    "real train (floor)", "uniform noise (ceiling)", "CPU cores"):
         assert needle in text, needle
     for picture in ("fid.png", "dcgan_mnist_samples.png", "real_digits_samples.png"):
-        assert (out / picture).stat().st_size > 1000
+        assert (out / "report" / picture).stat().st_size > 1000
     rows = json.loads((out / "report.json").read_text())["rows"]
     assert {r["metric"] for r in rows} == {"FID", "KID", "IS", "precision", "recall"}
     assert (tmp_path / "ckpt_quick").is_dir()

@@ -3,7 +3,7 @@
 Why this module exists: the README's quality table must come from a run that
 actually happened, so one command (``genlab report`` / ``make report``)
 evaluates every model registered here and writes ``build/report.md`` (plus
-``report.json`` and plots). A model plugs in with one call::
+``build/report.json`` and plots in ``build/report/``). A model plugs in with one call::
 
     from genlab import report
     report.register("dcgan_mnist", dataset="mnist", train_fn=train, load_fn=load,
@@ -170,11 +170,11 @@ def machine():
 
 
 def write(rows, samples, out_dir, mode, seconds, skipped=()):
-    """Write report.md, report.json and plots into ``out_dir``; return the .md path."""
+    """Write report.md and report.json into ``out_dir``, plots into ``out_dir/report/``."""
     from genlab import config, plots
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report").mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     env = config.environment_report()
     lines = ["# genlab results report", "",
@@ -195,15 +195,15 @@ def write(rows, samples, out_dir, mode, seconds, skipped=()):
               "precision together with recall and FID."]
     lines += [f"\nSkipped {reason}" for reason in skipped]
     for name in samples:
-        lines += ["", f"![{name} samples]({name}_samples.png)"]
-    lines += ["", "![FID](fid.png)", ""]
+        lines += ["", f"![{name} samples](report/{name}_samples.png)"]
+    lines += ["", "![FID](report/fid.png)", ""]
     (out_dir / "report.md").write_text("\n".join(lines))
     (out_dir / "report.json").write_text(json.dumps(
         {"date": now, "machine": machine(), "mode": mode, "environment": env, "rows": rows,
          "skipped": list(skipped), "seconds": round(seconds)}, indent=1))
     for name, images in samples.items():
-        plots.sample_grid(images[:64], ncols=8, title=name, path=out_dir / f"{name}_samples.png")
-    _fid_plot([r for r in rows if r["metric"] == "FID"], out_dir / "fid.png")
+        plots.sample_grid(images[:64], ncols=8, title=name, path=out_dir / "report" / f"{name}_samples.png")
+    _fid_plot([r for r in rows if r["metric"] == "FID"], out_dir / "report" / "fid.png")
     plots.close_all()
     return out_dir / "report.md"
 
@@ -230,7 +230,8 @@ def main(argv=None):
     parser.add_argument("--mode", choices=config.MODES, default=None, help="default: GENLAB_MODE / hardware")
     parser.add_argument("--models", default=None, help="comma-separated names (default: all registered)")
     parser.add_argument("--n", type=int, default=None, help="samples per metric (default quick 1000, full 10000)")
-    parser.add_argument("--out", default=str(paths.BUILD_DIR / "report"))
+    parser.add_argument("--out", default=str(paths.BUILD_DIR),
+                        help="writes OUT/report.md, OUT/report.json and OUT/report/*.png (default build/)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     mode = config.set_mode(args.mode) if args.mode else config.MODE
