@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from genlab import cli
-from genlab.grading import assign, authoring, grade, notebook as nbtools, submission
+from genlab.grading import assign, authoring, feedback, grade, notebook as nbtools, runner, submission
 from genlab.paths import REPO_ROOT
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "tiny_assignment.ipynb"
@@ -142,6 +142,27 @@ def test_cli_usage_errors(capsys):
     with pytest.raises(SystemExit, match="student-from"):
         cli.main(["grade", str(FIXTURE), str(FIXTURE), "--out", "x", "--student-from", "email"])
     assert cli.main([]) == 2
+
+
+def test_runner_reads_junit_and_verbose_lines(tmp_path):
+    xml = tmp_path / "junit.xml"
+    xml.write_text(
+        '<testsuites><testsuite><testcase classname="x" name="Cell 0"/>'
+        '<testcase classname="x" name="Cell 1"><failure message="m">#x1B[31mNameError#x1B[39m: y</failure>'
+        '</testcase><testcase classname="x" name="Cell 2"><skipped message="s"/></testcase>'
+        '<testcase classname="x" name="Cell 3"><error message="kernel died"/></testcase>'
+        '</testsuite></testsuites>')
+    cells = runner.parse_junit(xml)
+    assert {i: c.outcome for i, c in cells.items()} == {0: "passed", 1: "failed", 2: "skipped", 3: "error"}
+    assert cells[1].message == "NameError: y" and cells[3].message == "kernel died"
+    log = "a.ipynb::Cell 0 PASSED [ 50%]\na.ipynb::Cell 1 XFAIL\na.ipynb::Cell 2 "
+    assert {i: c.outcome for i, c in runner.parse_verbose_log(log).items()} == {0: "passed", 1: "skipped"}
+
+
+def test_feedback_hides_graded_notebook_cell_numbers():
+    text = feedback._explain("Notebook cell execution failed\nCell 2: Cell outputs differ\n\nInput:\n"
+                             "print(1)\n\nTraceback:\n mismatch 'stdout'\n")
+    assert text.startswith("Cell outputs differ") and "Cell 2" not in text and "Input" not in text
 
 
 # ---------------------------------------------------------------- notebook runs (seconds each)

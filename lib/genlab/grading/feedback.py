@@ -6,6 +6,7 @@ what their code produced (or the error it raised). Kept apart from
 ``grade`` so the wording can change without touching the grading logic.
 """
 
+import re
 from pathlib import Path
 
 MAX_LINES = 40
@@ -34,15 +35,15 @@ def _trim(text, limit=MAX_LINES):
 
 
 def _explain(message):
-    """The useful part of nbval's failure text (drop the echoed cell input)."""
+    """The useful part of nbval's failure text: no echoed input, no graded-notebook cell numbers."""
     if "Input:" in message and ("Traceback:" in message or "Cell outputs differ" in message):
         head, _, rest = message.partition("Input:")
-        for marker in ("Traceback:", "Cell outputs differ"):
-            if marker in rest:
-                rest = rest[rest.index(marker):]
-                break
-        message = head.strip() + "\n" + rest
-    return _trim(message)
+        if "Traceback:" in rest:
+            rest = rest[rest.index("Traceback:") + len("Traceback:"):]
+        message = head + "\n" + rest
+    lines = [line for line in message.splitlines() if line.strip() != "Notebook cell execution failed"]
+    lines = [re.sub(r"^Cell \d+: ", "", line) for line in lines]
+    return _trim(re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(lines)))
 
 
 def render(row, assignment, instructor):
