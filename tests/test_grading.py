@@ -133,7 +133,7 @@ def test_student_name_rules(tmp_path):
         grade.student_name("a.ipynb", "email")
 
 
-def test_cli_usage_errors(capsys):
+def test_cli_usage_errors(capsys, tmp_path):
     with pytest.raises(SystemExit):
         cli.main(["grade", str(FIXTURE)])  # no submissions, no --out
     assert "required" in capsys.readouterr().err
@@ -142,6 +142,9 @@ def test_cli_usage_errors(capsys):
     with pytest.raises(SystemExit, match="student-from"):
         cli.main(["grade", str(FIXTURE), str(FIXTURE), "--out", "x", "--student-from", "email"])
     assert cli.main([]) == 2
+    student = assign.build([FIXTURE], tmp_path, echo=lambda *a, **k: None)[0]
+    assert cli.main(["grade", str(student), str(student), "--out", str(tmp_path / "g")]) == 2
+    assert "not a student version" in capsys.readouterr().err
 
 
 def test_runner_reads_junit_and_verbose_lines(tmp_path):
@@ -276,3 +279,17 @@ def test_grade_end_to_end(tmp_path):
     assert "not a notebook" in (out / "feedback" / "nora.md").read_text()
     assert "check variance edited" in (out / "feedback" / "chen.md").read_text()
     print(f"graded 10 submissions in {elapsed:.1f} s")
+
+
+def test_cli_delegates_subcommands_lazily(monkeypatch, capsys):
+    import sys
+    import types
+
+    module = types.ModuleType("fake_genlab_command")
+    module.main = lambda argv: print("got", argv) or 3
+    monkeypatch.setitem(sys.modules, "fake_genlab_command", module)
+    monkeypatch.setitem(cli.DELEGATED, "hello", ("fake_genlab_command", "a test command"))
+    assert cli.main(["hello", "--flag", "x"]) == 3
+    assert "got ['--flag', 'x']" in capsys.readouterr().out
+    monkeypatch.setitem(cli.DELEGATED, "gone", ("genlab.no_such_module", "missing"))
+    assert cli.main(["gone"]) == 2

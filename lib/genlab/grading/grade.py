@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genlab.grading import feedback, notebook as nbtools, runner, submission
+from genlab.grading import authoring, feedback, notebook as nbtools, runner, submission
 
 STATUSES = ("graded", "error", "timeout", "invalid")
 FIXED_COLUMNS = ["student", "file", "status", "points", "max_points"]
@@ -158,6 +158,10 @@ def grade(assignment_path, submissions, out_dir, *, jobs=1, timeout=600, cell_ti
         genlab.grading.authoring.AuthoringError: the assignment notebook itself is unusable.
     """
     instructor, assignment = nbtools.read_instructor(assignment_path)
+    if not assignment.answers or not assignment.checks:
+        raise authoring.AuthoringError(
+            f"{assignment_path} has no {'solution regions' if not assignment.answers else 'checks'}: "
+            "grade with the instructor notebook (notebooks/...), not a student version")
     source_dir = Path(assignment_path).resolve().parent
     out_dir = Path(out_dir)
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
