@@ -74,9 +74,12 @@ def execute(notebook, mode="quick", timeout=600, cwd=NOTEBOOK_DIR, allow_errors=
     saved = os.environ.get("GENLAB_MODE")
     os.environ["GENLAB_MODE"] = mode  # the kernel inherits this process's environment
     try:
-        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+        client = NotebookClient(notebook, kernel_name="python3", timeout=timeout,
                                 resources={"metadata": {"path": str(cwd)}},
-                                allow_errors=allow_errors)
+                                allow_errors=allow_errors,
+                                # ipykernel 7 logs a warning about unencrypted TCP at every
+                                # start; the kernel runs on this machine: keep its errors only.
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
         client.execute()
     finally:
         if saved is None:
