@@ -133,6 +133,49 @@ class CombinedModel(keras.Model):
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
 
+@contextlib.contextmanager
+def _frozen_batch_normalization(model):
+    """BatchNormalization layers with ``trainable=False`` (inference mode), as a frozen Keras 3 D has."""
+    norms = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+    flags = [layer.trainable for layer in norms]
+    for layer in norms:
+        layer.trainable = False
+    try:
+        yield
+    finally:
+        for layer, flag in zip(norms, flags):
+            layer.trainable = flag
+
+
+def statistics_used(combined, generator, discriminator, noise):
+    """Run one ``combined.train_on_batch(noise, ones)`` and tell which statistics D normalised with.
+
+    Before the step, its loss is computed by hand twice with the same dropout
+    masks (every variable is restored after each pass): D's BatchNormalization
+    on batch statistics (as in D's own step) and on moving statistics (what a
+    frozen Keras 3 D does). Works for any combined model, e.g. the book's
+    ``keras.Model(z, D(G(z)))`` in notebook 05's trap section.
+
+    Returns:
+        dict with "mode" ("batch" or "moving": the hand loss nearest to the
+        step's), "loss" (the step's), "batch_loss" and "moving_loss".
+    """
+    everything = generator.variables + discriminator.variables
+    saved = [np.array(variable.numpy(), copy=True) for variable in everything]
+    ones = np.ones((len(noise), 1), np.float32)
+    bce = keras.losses.BinaryCrossentropy()
+    losses = {}
+    for mode, context in (("batch", training_mode_trainable), ("moving", _frozen_batch_normalization)):
+        with context(discriminator):
+            prediction = discriminator(generator(noise, training=True), training=True)
+        losses[mode] = float(bce(ones, prediction))
+        for variable, value in zip(everything, saved):
+            variable.assign(value)
+    loss = float(np.atleast_1d(combined.train_on_batch(noise, ones))[0])
+    mode = min(losses, key=lambda name: abs(losses[name] - loss))
+    return {"mode": mode, "loss": loss, "batch_loss": losses["batch"], "moving_loss": losses["moving"]}
+
+
 def build_combined(generator, discriminator, optimizer=None, loss="binary_crossentropy", metrics=None):
     """Build and compile the book's combined model with D frozen (see :class:`CombinedModel`).
 
@@ -219,8 +262,9 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
         images: uint8 (N, H, W[, C]) training images, or floats already in [-1, 1].
         iterations: the last iteration to run (the book calls these "epochs").
         batch_size: images per batch (book: 32).
-        sample_interval: every this many iterations, G draws the fixed noise
-            into ``grids`` (and ``sample_dir/iteration_XXXXXX.png``).
+        sample_interval: every this many iterations (and at the last), G draws the
+            fixed noise into ``grids`` (and ``sample_dir/iteration_XXXXXX.png``);
+            None: no grids.
         seed: the seed of this run.
         fixed_noise: number of fixed noise vectors, or an array (n, latent_dim).
         sample_dir: where to save the grids as PNG (None: keep them in memory only).
@@ -232,8 +276,9 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
     Raises:
         ValueError: D has no trainable weights (e.g. the book's ``D.trainable = False``).
     """
-    if iterations < 1 or batch_size < 1 or sample_interval < 1:
-        raise ValueError("iterations, batch_size and sample_interval must be positive integers")
+    if iterations < 1 or batch_size < 1 or (sample_interval is not None and sample_interval < 1):
+        raise ValueError("iterations and batch_size must be positive integers, and sample_interval "
+                         "a positive integer or None")
     if not discriminator.trainable or not discriminator.trainable_weights:
         raise ValueError(
             "the discriminator has no trainable weights, so its train_on_batch would not learn "
@@ -248,7 +293,7 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
         fixed_noise = _noise(np.random.default_rng([seed, 0]), int(fixed_noise), latent_dim)
     history = {key: [] for key in HISTORY_KEYS}
     grids, start = [], 1
-    checkpoint_interval = checkpoint_interval or sample_interval
+    checkpoint_interval = checkpoint_interval or sample_interval or iterations
     if checkpoint_dir is not None and resume and (Path(checkpoint_dir) / STATE_FILE).exists():
         start, history, grids = load_checkpoint(checkpoint_dir, generator, discriminator, combined)
         start += 1
@@ -268,7 +313,7 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
         for key, value in zip(HISTORY_KEYS, (d_loss_real, d_loss_fake,
                                              0.5 * (d_acc_real + d_acc_fake), g_loss)):
             history[key].append(value)
-        if iteration % sample_interval == 0 or iteration == iterations:
+        if sample_interval and (iteration % sample_interval == 0 or iteration == iterations):
             grid = data.to_uint8(generator.predict_on_batch(fixed_noise))
             grids.append((iteration, grid))
             if sample_dir is not None:

@@ -1,0 +1,140 @@
+"""Benchmark: the book's DCGAN trained with genlab, its speed and its sample quality.
+
+Trains Elgendy's DCGAN (genlab.models, genlab.gan) on MNIST for 2,000
+iterations at batch 32 and prints:
+
+* seconds per iteration of the genlab loop (``gan.train``: three
+  ``train_on_batch`` calls and a ``predict_on_batch`` per iteration), and of a
+  plain ``tf.function`` step doing the same updates on a fresh copy of the
+  model (``gan.make_plain_train_step``), in the same run, and their ratio;
+* the Frechet distance (FID) of 1,000 samples to the 1,000 held-out real
+  digits, in the feature space of genlab's shipped MNIST classifier, with the
+  real-vs-real floor (held-out vs training digits, same N) and the
+  uniform-noise ceiling.
+
+Usage::
+
+    python benchmarks/dcgan.py [--iterations N] [--batch-size B] [--dataset mnist|fashion_mnist]
+                               [--seed S] [--samples-out PATH.npy]
+
+Targets: FID <= 12 after 2,000 iterations; genlab loop <= 1.3x the plain step.
+"""
+
+import argparse
+import datetime
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+
+import numpy as np  # noqa: E402
+
+import genlab  # noqa: E402,F401  (quiet TensorFlow first)
+from genlab import config, data, features, gan, metrics, models  # noqa: E402
+
+FID_TARGET = 12.0
+RATIO_TARGET = 1.3
+WARMUP = 10
+
+
+def adam():
+    import keras
+
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+def build():
+    """The book's G and D, D compiled on its own, and the combined model."""
+    generator, discriminator = models.build_generator(), models.build_discriminator()
+    discriminator.compile(loss="binary_crossentropy", optimizer=adam(), metrics=["accuracy"])
+    return generator, discriminator, gan.build_combined(generator, discriminator, adam())
+
+
+def time_plain_step(x_train, batch_size, iterations, seed):
+    """Mean seconds per iteration of the plain tf.function step (after WARMUP steps)."""
+    generator, discriminator, _ = build()
+    step = gan.make_plain_train_step(generator, discriminator, adam(), adam())
+    images = data.scale_images(x_train)
+    latent_dim = int(generator.input_shape[-1])
+    seconds = []
+    for iteration in range(1, WARMUP + iterations + 1):
+        began = time.perf_counter()
+        rng = np.random.default_rng([seed, iteration])
+        real = images[rng.integers(0, len(images), batch_size)]
+        noise_d = rng.normal(size=(batch_size, latent_dim)).astype(np.float32)
+        noise_g = rng.normal(size=(batch_size, latent_dim)).astype(np.float32)
+        _ = [float(loss) for loss in step(real, noise_d, noise_g)]
+        seconds.append(time.perf_counter() - began)
+    return float(np.mean(seconds[WARMUP:]))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--iterations", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--samples-out", type=Path, help="write the evaluated samples, uint8 (N, 28, 28)")
+    parser.add_argument("--samples", type=int, default=1000, help="samples for the FID (default 1000)")
+    parser.add_argument("--plain-iterations", type=int, default=200,
+                        help="iterations of the plain step to time, after 10 warm-up (default 200)")
+    args = parser.parse_args(argv)
+    if args.iterations <= WARMUP:
+        parser.error(f"--iterations must be more than {WARMUP} (the warm-up)")
+
+    config.seed_everything(args.seed)
+    (x_train, _), (x_test, _) = data.load(args.dataset)
+    extractor = features.get_extractor(args.dataset)
+    n = min(args.samples, len(x_test))
+    print(f"genlab DCGAN benchmark, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"dataset={args.dataset} ({data.last_source()}: {len(x_train):,} train / {len(x_test):,} "
+          f"held-out)  iterations={args.iterations}  batch={args.batch_size}  seed={args.seed}")
+    env = config.environment_report()
+    print(f"TensorFlow {env['tensorflow']}, Keras {env['keras']}, GPU: {env['gpu']}")
+
+    generator, discriminator, combined = build()
+    result = gan.train(generator, discriminator, combined, x_train, iterations=args.iterations,
+                       batch_size=args.batch_size, sample_interval=max(args.iterations // 10, 1),
+                       seed=args.seed, progress=sys.stderr.isatty())
+    genlab_seconds = float(np.mean(result.seconds[WARMUP:]))
+    history = {key: float(np.mean(values[-100:])) for key, values in result.history.items()}
+
+    noise = np.random.default_rng([args.seed, 10**9]).normal(size=(n, generator.input_shape[-1]))
+    samples = data.to_uint8(generator.predict(noise.astype(np.float32), batch_size=250, verbose=0))
+    if args.samples_out:
+        args.samples_out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(args.samples_out, samples)
+    real = x_test[:n]
+    uniform = np.random.default_rng(args.seed).integers(0, 256, size=real.shape, dtype=np.uint8)
+    fid = metrics.frechet_distance(real, samples, extractor=extractor)
+    floor = metrics.frechet_distance(real, x_train[:n], extractor=extractor)
+    ceiling = metrics.frechet_distance(real, uniform, extractor=extractor)
+
+    plain_seconds = time_plain_step(x_train, args.batch_size, args.plain_iterations, args.seed)
+    ratio = genlab_seconds / plain_seconds
+
+    print(f"last 100 iterations: d_loss_real={history['d_loss_real']:.3f} "
+          f"d_loss_fake={history['d_loss_fake']:.3f} d_acc={history['d_acc']:.3f} "
+          f"g_loss={history['g_loss']:.3f}")
+    print(f"genlab loop       : {genlab_seconds * 1000:7.1f} ms/iteration "
+          f"(mean of iterations {WARMUP + 1}-{args.iterations}, incl. sampling every "
+          f"{max(args.iterations // 10, 1)})")
+    print(f"plain tf.function : {plain_seconds * 1000:7.1f} ms/iteration "
+          f"(fresh copy of the model, {args.plain_iterations} iterations after {WARMUP} warm-up)")
+    print(f"ratio genlab/plain: {ratio:7.2f}x   (target <= {RATIO_TARGET}x)  "
+          f"{'PASS' if ratio <= RATIO_TARGET else 'FAIL'}")
+    print(f"FID samples   vs held-out: {float(fid):7.2f}   (target <= {FID_TARGET})  "
+          f"{'PASS' if float(fid) <= FID_TARGET else 'FAIL'}")
+    print(f"FID train     vs held-out: {float(floor):7.2f}   (floor, real vs real)")
+    print(f"FID uniform   vs held-out: {float(ceiling):7.2f}   (ceiling, noise)")
+    print(f"N={n:,} per set, extractor={fid.extractor} "
+          f"(penultimate layer of genlab's classifier, {features.classifier_info(args.dataset).get('test_accuracy', '?')} "
+          f"test accuracy)" if args.dataset == "mnist" else f"N={n:,} per set, extractor={fid.extractor}")
+    if args.samples_out:
+        print(f"samples written to {args.samples_out} (uint8 {samples.shape})")
+    return 0 if (float(fid) <= FID_TARGET and ratio <= RATIO_TARGET) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
