@@ -47,7 +47,7 @@ def test_report_command_quick_mode(tmp_path, monkeypatch, real_digits_model):
     """Train the DCGAN briefly (no checkpoint yet), write the report, then reuse the checkpoint."""
     monkeypatch.setitem(registrations.DCGAN_ITERATIONS, "quick", 30)
     entry = report.get("dcgan_mnist")
-    monkeypatch.setattr(entry, "checkpoint", str(tmp_path / "ckpt_{mode}"))
+    monkeypatch.setattr(entry, "checkpoint", [str(tmp_path / "nb05_{mode}"), str(tmp_path / "ckpt_{mode}")])
     out = tmp_path / "report"
     assert report.main(["--mode", "quick", "--n", "200", "--out", str(out)]) == 0
     text = (out / "report.md").read_text()

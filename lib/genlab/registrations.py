@@ -6,6 +6,8 @@ model the collection has"; each notebook's model joins with one
 mode and how to load its checkpoint. Imported by :func:`genlab.report.registered`.
 """
 
+from pathlib import Path
+
 from genlab import paths, report
 
 DCGAN_ITERATIONS = {"quick": 100, "full": 5000}
@@ -41,6 +43,7 @@ def generator_sampler(generator):
         images = generator.predict(z, batch_size=256, verbose=0)
         return data.to_uint8(images).reshape(n, *images.shape[1:3])
 
+    sample_fn.generator = generator  # for samplers of your own, e.g. truncated noise (notebook 08)
     return sample_fn
 
 
@@ -61,11 +64,17 @@ def load_dcgan(checkpoint):
     """The sampler of a DCGAN checkpoint written by :func:`genlab.gan.train`."""
     from genlab import models
 
+    weights = Path(checkpoint) / "generator.weights.h5"
+    if not weights.exists():
+        raise FileNotFoundError(weights)
     generator = models.build_generator()
-    generator.load_weights(checkpoint / "generator.weights.h5")
+    generator.load_weights(weights)
     return generator_sampler(generator)
 
 
+# Notebook 05 saves its run in build/checkpoints/05_dcgan_mnist_<mode>: use it when it is there
+# (read only); otherwise train into the report's own checkpoint.
 report.register("dcgan_mnist", dataset="mnist", train_fn=train_dcgan, load_fn=load_dcgan,
-                checkpoint=paths.BUILD_DIR / "checkpoints" / "report_dcgan_mnist_{mode}",
+                checkpoint=[paths.BUILD_DIR / "checkpoints" / "05_dcgan_mnist_{mode}",
+                            paths.BUILD_DIR / "checkpoints" / "report_dcgan_mnist_{mode}"],
                 notebook="05_dcgan")

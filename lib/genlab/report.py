@@ -43,22 +43,30 @@ class Entry:
     sample_fn: Optional[Callable] = None
     train_fn: Optional[Callable] = None
     load_fn: Optional[Callable] = None
-    checkpoint: Optional[str] = None
+    checkpoint: object = None  # str or list of str
     notebook: Optional[str] = None
     train_seconds: Optional[float] = None
 
-    def checkpoint_path(self, mode):
-        return Path(str(self.checkpoint).format(mode=mode)) if self.checkpoint else None
+    def checkpoint_paths(self, mode):
+        """Candidate checkpoint paths for ``mode``, in the order they are tried."""
+        candidates = [self.checkpoint] if isinstance(self.checkpoint, str) else list(self.checkpoint or ())
+        return [Path(str(c).format(mode=mode)) for c in candidates]
 
     def sampler(self, mode, seed=0):
         """(sample_fn, source description, training seconds or None)."""
         if self.sample_fn is not None:
             return self.sample_fn, "in memory", self.train_seconds
-        path = self.checkpoint_path(mode)
-        if path is not None and path.exists() and self.load_fn is not None:
-            meta = path.with_name(path.name + ".json")
-            seconds = json.loads(meta.read_text()).get("train_seconds") if meta.exists() else None
-            return self.load_fn(path), f"checkpoint {path.name}", seconds
+        candidates = self.checkpoint_paths(mode)
+        for path in candidates if self.load_fn is not None else ():
+            if path.exists():
+                try:
+                    sample_fn = self.load_fn(path)
+                except FileNotFoundError:  # an incomplete checkpoint (a run still going)
+                    continue
+                meta = path.with_name(path.name + ".json")
+                seconds = json.loads(meta.read_text()).get("train_seconds") if meta.exists() else None
+                return sample_fn, f"checkpoint {path.name}", seconds
+        path = candidates[-1] if candidates else None
         if self.train_fn is None:
             raise RuntimeError(f"{self.name}: no sample_fn, no checkpoint at {path}, and no train_fn")
         start = time.time()
@@ -84,7 +92,8 @@ def register(name, dataset, sample_fn=None, train_fn=None, load_fn=None, checkpo
         sample_fn: ``sample_fn(n, seed) -> uint8 (n, 28, 28)`` of a model in memory.
         train_fn: ``train_fn(mode, seed, checkpoint_path) -> sample_fn``.
         load_fn: ``load_fn(checkpoint_path) -> sample_fn``.
-        checkpoint: path, may contain ``{mode}`` (quick and full runs kept apart).
+        checkpoint: path, may contain ``{mode}`` (quick and full runs kept apart); or a
+            list of paths: the first that exists is loaded, training writes the last.
         notebook: the notebook that teaches the model.
         train_seconds: training time of an in-memory model, if known.
     """
@@ -92,8 +101,9 @@ def register(name, dataset, sample_fn=None, train_fn=None, load_fn=None, checkpo
         raise ValueError(f"dataset must be one of {tuple(EXTRACTOR_FOR)}, got {dataset!r}")
     if sample_fn is None and train_fn is None and load_fn is None:
         raise ValueError("give at least one of sample_fn, train_fn, load_fn")
-    _REGISTRY[name] = Entry(name, dataset, sample_fn, train_fn, load_fn,
-                            None if checkpoint is None else str(checkpoint), notebook, train_seconds)
+    if checkpoint is not None:
+        checkpoint = str(checkpoint) if isinstance(checkpoint, (str, Path)) else [str(c) for c in checkpoint]
+    _REGISTRY[name] = Entry(name, dataset, sample_fn, train_fn, load_fn, checkpoint, notebook, train_seconds)
     return _REGISTRY[name]
 
 
@@ -159,6 +169,17 @@ def evaluate(name, n=1000, mode=None, seed=0, with_references=True):
     return rows, images
 
 
+def table(rows):
+    """The rows from :func:`evaluate` as a Markdown table (also readable as plain text)."""
+    lines = ["| model | dataset | metric | extractor | N | value | training time | mode | source |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        value = f"{row['value']:.4g}" + (f" ± {row['std']:.2g}" if row.get("std") else "")
+        lines.append(f"| {row['model']} | {row['dataset']} | {row['metric']} | {row['extractor']} | "
+                     f"{row['n']:,} | {value} | {row['training']} | {row['mode']} | {row['source']} |")
+    return "\n".join(lines)
+
+
 def machine():
     """A one-line description of this machine (CPU, cores, GPU)."""
     import os
@@ -183,12 +204,7 @@ def write(rows, samples, out_dir, mode, seconds, skipped=()):
              "Generated images are compared with held-out real images (test split); "
              "the floor compares real training images with the same test images at the same N. "
              "Lower is better for FID and KID, higher for IS, precision and recall.", "",
-             "| model | dataset | metric | extractor | N | value | training time | mode | source |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for row in rows:
-        value = f"{row['value']:.4g}" + (f" ± {row['std']:.2g}" if row.get("std") else "")
-        lines.append(f"| {row['model']} | {row['dataset']} | {row['metric']} | {row['extractor']} | "
-                     f"{row['n']:,} | {value} | {row['training']} | {row['mode']} | {row['source']} |")
+             table(rows)]
     lines += ["", "Precision and recall are k-nearest-neighbour estimates (k=3, Kynkaanniemi et al. 2019). "
               "Samples far from every real image can still land inside the real manifold in the "
               "classifier's feature space (uniform noise does, with the MNIST classifier): read "
@@ -242,7 +258,7 @@ def main(argv=None):
     skipped = []
     for name in names:
         entry = get(name)
-        print(f"evaluating {name} ({mode} mode, N={n}) ...", flush=True)
+        print(f"evaluating {name} ({mode} mode, N up to {n:,}) ...", flush=True)
         try:
             model_rows, images = evaluate(entry, n=n, mode=mode, seed=args.seed,
                                           with_references=entry.dataset not in seen)
