@@ -138,7 +138,7 @@ def main(argv=None):
             return _assign(args, subparsers["assign"])
         if args.command == "grade":
             return _grade(args)
-    except authoring.AuthoringError as error:
+    except (authoring.AuthoringError, OSError, ValueError) as error:  # bad input files or folders
         print(f"genlab: {error}", file=sys.stderr)
         return 2
     parser.error(f"unknown command {args.command}")

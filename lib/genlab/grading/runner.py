@@ -5,7 +5,8 @@ notebook the same way ``make test`` does (pytest + nbval, current
 environment) and need per-cell results back. Each run happens in a fresh
 temporary directory that mirrors the source notebook's surroundings
 (symlinks to the files next to it and next to its folder), so relative paths
-such as ``../data/x.npz`` work exactly as in ``notebooks/``. The whole
+such as ``../data/x.npz`` work exactly as in ``notebooks/``, and gets its own
+``GENLAB_BUILD_DIR`` (checkpoints of parallel runs never mix). The whole
 process tree (pytest and the Jupyter kernel, which runs in a session of its
 own) is killed when the per-submission time limit expires.
 
@@ -194,8 +195,11 @@ def run_notebook(notebook, source_dir, *, name="notebook.ipynb", timeout=600, ce
         if sanitize_with:
             command += ["--nbval-sanitize-with", str(Path(sanitize_with).resolve())]
         command.append(str(path.relative_to(run_dir)))
+        # Each run writes checkpoints and grids into its own build folder, so parallel runs never
+        # share (or resume from) each other's files; an explicit GENLAB_BUILD_DIR is respected.
+        private = {} if "GENLAB_BUILD_DIR" in os.environ else {"GENLAB_BUILD_DIR": str(run_dir / "build")}
         with open(run_dir / "pytest.log", "w+b") as log_file:
-            process = subprocess.Popen(command, cwd=run_dir, env=subprocess_env(env),
+            process = subprocess.Popen(command, cwd=run_dir, env=subprocess_env({**private, **(env or {})}),
                                        stdout=log_file, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
             try:
