@@ -50,6 +50,7 @@ def test_report_command_quick_mode(tmp_path, monkeypatch, real_digits_model):
     monkeypatch.setattr(entry, "checkpoint", [str(tmp_path / "nb05_{mode}"), str(tmp_path / "ckpt_{mode}")])
     out = tmp_path / "report"
     assert report.main(["--mode", "quick", "--n", "200", "--out", str(out)]) == 0
+    assert "| dcgan_mnist | mnist | mnist | 200 |" in (out / "report.md").read_text()  # summary
     text = (out / "report.md").read_text()
     for needle in ("| dcgan_mnist | mnist | FID | mnist | 200 |", "Mode: quick", "trained now (quick)",
                    "real train (floor)", "uniform noise (ceiling)", "CPU cores"):

@@ -52,12 +52,12 @@ class Entry:
         candidates = [self.checkpoint] if isinstance(self.checkpoint, str) else list(self.checkpoint or ())
         return [Path(str(c).format(mode=mode)) for c in candidates]
 
-    def sampler(self, mode, seed=0):
-        """(sample_fn, source description, training seconds or None)."""
+    def sampler(self, mode, seed=0, retrain=False):
+        """(sample_fn, source description, training seconds or None); ``retrain`` ignores checkpoints."""
         if self.sample_fn is not None:
             return self.sample_fn, "in memory", self.train_seconds
         candidates = self.checkpoint_paths(mode)
-        for path in candidates if self.load_fn is not None else ():
+        for path in candidates if self.load_fn is not None and not retrain else ():
             if path.exists():
                 try:
                     sample_fn = self.load_fn(path)
@@ -150,7 +150,7 @@ def _rows(model, dataset, results, training, mode, source):
             for r in results]
 
 
-def evaluate(name, n=1000, mode=None, seed=0, with_references=True):
+def evaluate(name, n=1000, mode=None, seed=0, with_references=True, retrain=False):
     """Rows (dicts) for one model, plus the real floor and noise ceiling at the same N."""
     from genlab import config
 
@@ -158,7 +158,7 @@ def evaluate(name, n=1000, mode=None, seed=0, with_references=True):
     mode = mode or config.MODE
     extractor = EXTRACTOR_FOR[entry.dataset]
     reference, floor = real_images(entry.dataset, n, seed)
-    sample_fn, source, seconds = entry.sampler(mode, seed)
+    sample_fn, source, seconds = entry.sampler(mode, seed, retrain=retrain)
     images = np.asarray(sample_fn(len(reference), seed))
     training = "-" if seconds is None else f"{seconds:.0f} s"
     rows = _rows(entry.name, entry.dataset, measure(images, reference, extractor), training, mode, source)
@@ -177,6 +177,24 @@ def table(rows):
         value = f"{row['value']:.4g}" + (f" ± {row['std']:.2g}" if row.get("std") else "")
         lines.append(f"| {row['model']} | {row['dataset']} | {row['metric']} | {row['extractor']} | "
                      f"{row['n']:,} | {value} | {row['training']} | {row['mode']} | {row['source']} |")
+    return "\n".join(lines)
+
+
+def summary(rows):
+    """One line per model (FID, KID, IS, precision, recall side by side) as a Markdown table."""
+    order, by_model = [], {}
+    for row in rows:
+        if row["model"] not in by_model:
+            order.append(row["model"])
+            by_model[row["model"]] = dict(row)
+        by_model[row["model"]][row["metric"]] = row["value"]
+    lines = ["| model | dataset | extractor | N | FID | KID | IS | precision | recall | training time | mode |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name in order:
+        r = by_model[name]
+        values = " | ".join(f"{r[m]:.3g}" if m in r else "-" for m in ("FID", "KID", "IS", "precision", "recall"))
+        lines.append(f"| {name} | {r['dataset']} | {r['extractor']} | {r['n']:,} | {values} | "
+                     f"{r['training']} | {r['mode']} |")
     return "\n".join(lines)
 
 
@@ -204,7 +222,7 @@ def write(rows, samples, out_dir, mode, seconds, skipped=()):
              "Generated images are compared with held-out real images (test split); "
              "the floor compares real training images with the same test images at the same N. "
              "Lower is better for FID and KID, higher for IS, precision and recall.", "",
-             table(rows)]
+             summary(rows), "", "## All values", "", table(rows)]
     lines += ["", "Precision and recall are k-nearest-neighbour estimates (k=3, Kynkaanniemi et al. 2019). "
               "Samples far from every real image can still land inside the real manifold in the "
               "classifier's feature space (uniform noise does, with the MNIST classifier): read "
@@ -239,7 +257,7 @@ def _fid_plot(rows, path):
 
 
 def main(argv=None):
-    """``genlab report [--mode quick|full] [--models a,b] [--n N] [--out DIR]``."""
+    """``genlab report [--mode quick|full] [--models a,b] [--n N] [--out DIR] [--retrain]``."""
     from genlab import config
 
     parser = argparse.ArgumentParser(prog="genlab report", description="Evaluate every registered model.")
@@ -249,6 +267,8 @@ def main(argv=None):
     parser.add_argument("--out", default=str(paths.BUILD_DIR),
                         help="writes OUT/report.md, OUT/report.json and OUT/report/*.png (default build/)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--retrain", action="store_true",
+                        help="train every model now in this mode, ignoring existing checkpoints")
     args = parser.parse_args(argv)
     mode = config.set_mode(args.mode) if args.mode else config.MODE
     n = args.n or config.pick(quick=1000, full=10000)
@@ -260,7 +280,7 @@ def main(argv=None):
         entry = get(name)
         print(f"evaluating {name} ({mode} mode, N up to {n:,}) ...", flush=True)
         try:
-            model_rows, images = evaluate(entry, n=n, mode=mode, seed=args.seed,
+            model_rows, images = evaluate(entry, n=n, mode=mode, seed=args.seed, retrain=args.retrain,
                                           with_references=entry.dataset not in seen)
         except RuntimeError as error:  # e.g. Fashion-MNIST offline: report it, go on
             skipped.append(f"{name}: {error}")
