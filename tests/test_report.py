@@ -46,14 +46,21 @@ def test_in_memory_model_scores_like_real_data(real_digits_model):
 def test_report_command_quick_mode(tmp_path, monkeypatch, real_digits_model):
     """Train the DCGAN briefly (no checkpoint yet), write the report, then reuse the checkpoint."""
     monkeypatch.setitem(registrations.DCGAN_ITERATIONS, "quick", 30)
+
+    def offline():
+        raise data.DatasetUnavailableError("Fashion-MNIST needs a download (simulated offline)")
+
+    monkeypatch.setattr(data, "load_fashion_mnist", offline)
     entry = report.get("dcgan_mnist")
     monkeypatch.setattr(entry, "checkpoint", [str(tmp_path / "nb05_{mode}"), str(tmp_path / "ckpt_{mode}")])
     out = tmp_path / "report"
-    assert report.main(["--mode", "quick", "--n", "200", "--out", str(out)]) == 0
+    assert report.main(["--mode", "quick", "--n", "200", "--out", str(out),
+                        "--models", "dcgan_mnist,real_digits,dcgan_fashion_mnist"]) == 0
     assert "| dcgan_mnist | mnist | mnist | 200 |" in (out / "report.md").read_text()  # summary
     text = (out / "report.md").read_text()
     for needle in ("| dcgan_mnist | mnist | FID | mnist | 200 |", "Mode: quick", "trained now (quick)",
-                   "real train (floor)", "uniform noise (ceiling)", "CPU cores"):
+                   "real train (floor)", "uniform noise (ceiling)", "CPU cores",
+                   "Skipped dcgan_fashion_mnist: Fashion-MNIST needs a download"):
         assert needle in text, needle
     for picture in ("fid.png", "dcgan_mnist_samples.png", "real_digits_samples.png"):
         assert (out / "report" / picture).stat().st_size > 1000

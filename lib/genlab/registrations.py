@@ -6,6 +6,7 @@ model the collection has"; each notebook's model joins with one
 mode and how to load its checkpoint. Imported by :func:`genlab.report.registered`.
 """
 
+import functools
 from pathlib import Path
 
 from genlab import paths, report
@@ -72,9 +73,12 @@ def load_dcgan(checkpoint):
     return generator_sampler(generator)
 
 
-# Notebook 05 saves its run in build/checkpoints/05_dcgan_mnist_<mode>: use it when it is there
-# (read only); otherwise train into the report's own checkpoint.
-report.register("dcgan_mnist", dataset="mnist", train_fn=train_dcgan, load_fn=load_dcgan,
-                checkpoint=[paths.BUILD_DIR / "checkpoints" / "05_dcgan_mnist_{mode}",
-                            paths.BUILD_DIR / "checkpoints" / "report_dcgan_mnist_{mode}"],
-                notebook="05_dcgan")
+# Notebook 05 saves its run in build/checkpoints/05_dcgan_<dataset>_<mode>: use it when it is
+# there (read only); otherwise train into the report's own checkpoint. Fashion-MNIST (the book's
+# dataset) needs a download: offline the report lists it as skipped.
+for _dataset in ("mnist", "fashion_mnist"):
+    report.register(f"dcgan_{_dataset}", dataset=_dataset,
+                    train_fn=functools.partial(train_dcgan, dataset=_dataset), load_fn=load_dcgan,
+                    checkpoint=[paths.BUILD_DIR / "checkpoints" / f"05_dcgan_{_dataset}_{{mode}}",
+                                paths.BUILD_DIR / "checkpoints" / f"report_dcgan_{_dataset}_{{mode}}"],
+                    notebook="05_dcgan")
