@@ -119,22 +119,26 @@ def validate_one(path, *, skip_instructor=False, timeout=600, cell_timeout=300, 
         with limit:
             result = runner.run_notebook(graded, path.resolve().parent, name=path.name, timeout=timeout,
                                          cell_timeout=cell_timeout, sanitize_with=sanitize_with)
-        return result, _outcomes(result, index)
+        return result, _outcomes(result, index), index
 
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:
         futures = {version: pool.submit(execute, answers) for version, answers in runs.items()}
         results = {version: future.result() for version, future in futures.items()}
     ok = True
     if "instructor" in results:
-        result, passed = results["instructor"]
+        result, passed, index = results["instructor"]
         failing = [check_id for check_id, good in passed.items() if not good]
         if failing or result.status != "ok":
             ok = False
             messages.append(f"instructor version fails {', '.join(failing) or '-'} "
                             f"({result.reason or 'checks must all pass'})")
+            for check_id in failing:
+                cell = result.cells.get(index[check_id])
+                lines = [line for line in (cell.message if cell else "not run").splitlines() if line.strip()]
+                messages.append(f"  {check_id}: {lines[-1].strip()[:200] if lines else 'failed'}")
         else:
             messages.append(f"instructor version passes all {len(passed)} checks ({result.seconds:.0f} s)")
-    result, passed = results["student"]
+    result, passed, _ = results["student"]
     independent = {c.check_id for c in assignment.checks if c.independent}
     wrongly_passing = [c for c, good in passed.items() if good and c not in independent]
     wrongly_failing = [c for c, good in passed.items() if not good and c in independent]
