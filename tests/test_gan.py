@@ -223,3 +223,16 @@ def test_plain_step_matches_the_mechanism():
     after_d_step = values(d_stats)
     assert all(not np.array_equal(a, b) for a, b in zip(before_g, values(generator.trainable_weights)))
     assert after_d_step and all(np.all(np.isfinite(a)) for a in after_d_step)
+
+
+def test_statistics_used_tells_the_book_combined_from_genlab():
+    """The probe notebook 05 uses: genlab's combined -> batch, the book's frozen D -> moving."""
+    generator, discriminator, combined = build(dropout=0.25)
+    probe = gan.statistics_used(combined, generator, discriminator, noise(8))
+    assert probe["mode"] == "batch" and probe["loss"] == pytest.approx(probe["batch_loss"], abs=1e-5)
+    discriminator.trainable = False  # the book's freeze, on a Keras 3 functional combined model
+    z = keras.Input(shape=(LATENT,))
+    book = keras.Model(z, discriminator(generator(z)))
+    book.compile(loss="binary_crossentropy", optimizer=adam())
+    probe = gan.statistics_used(book, generator, discriminator, noise(8))
+    assert probe["mode"] == "moving" and probe["loss"] == pytest.approx(probe["moving_loss"], abs=1e-5)

@@ -22,13 +22,18 @@ BatchNormalization moving statistics are bit-for-bit the same after the step
 D variables that advance are the Dropout layers' random-seed counters (not
 weights: ``D.weights`` excludes them), so each call draws a new dropout mask.
 
-The alternating loop is :func:`train`; tests in ``tests/test_gan.py`` prove each guarantee.
+Also here: the alternating loop (:func:`train`: history, fixed-noise grids,
+checkpoints with resume, seeded), :func:`statistics_used` (which statistics D
+normalised with in a combined step: notebook 05's trap table) and
+:func:`make_plain_train_step` (the benchmark's plain ``tf.function`` reference).
+Introduced in notebook 05; ``tests/test_gan.py`` proves each guarantee.
 """
 
 import contextlib
 import dataclasses
 import os
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -244,9 +249,25 @@ def _noise(rng, count, latent_dim):
     return rng.normal(0.0, 1.0, size=(count, latent_dim)).astype(np.float32)
 
 
+_FAKE_MAKERS = weakref.WeakKeyDictionary()
+
+
+def _fake_maker(generator, mode):
+    """``noise -> fakes`` for D's step: ``predict_on_batch`` (book) or G in training mode."""
+    if mode == "predict":
+        return generator.predict_on_batch
+    if mode != "training":
+        raise ValueError(f"fakes must be 'training' or 'predict', got {mode!r}")
+    if generator not in _FAKE_MAKERS:  # one tf.function per generator: no retrace per call of train
+        import tensorflow as tf
+
+        _FAKE_MAKERS[generator] = tf.function(lambda noise: generator(noise, training=True))
+    return _FAKE_MAKERS[generator]
+
+
 def train(generator, discriminator, combined, images, iterations, batch_size=32, sample_interval=200,
           seed=42, fixed_noise=16, sample_dir=None, checkpoint_dir=None, checkpoint_interval=None,
-          resume=True, progress=True):
+          resume=True, progress=True, fakes="predict"):
     """Train a GAN the book's way: per iteration, D on real then fake, then G via ``combined``.
 
     Each iteration draws ``batch_size`` random training images (label 1) and
@@ -272,6 +293,9 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
         checkpoint_interval: iterations between checkpoints (default: ``sample_interval``).
         resume: continue from the checkpoint in ``checkpoint_dir`` if there is one.
         progress: show a tqdm progress bar.
+        fakes: how D's fake batch is generated: "predict" (the book's
+            ``generator.predict``: G's BatchNormalization on moving statistics) or
+            "training" (G in training mode, batch statistics, as in G's own step).
 
     Raises:
         ValueError: D has no trainable weights (e.g. the book's ``D.trainable = False``).
@@ -297,6 +321,7 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
     if checkpoint_dir is not None and resume and (Path(checkpoint_dir) / STATE_FILE).exists():
         start, history, grids = load_checkpoint(checkpoint_dir, generator, discriminator, combined)
         start += 1
+    make_fakes = _fake_maker(generator, fakes)
     ones = np.ones((batch_size, 1), np.float32)
     zeros = np.zeros((batch_size, 1), np.float32)
     seconds = []
@@ -306,7 +331,7 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
         began = time.perf_counter()
         rng = np.random.default_rng([seed, iteration])
         real = x[rng.integers(0, len(x), batch_size)]
-        fake = generator.predict_on_batch(_noise(rng, batch_size, latent_dim))
+        fake = make_fakes(_noise(rng, batch_size, latent_dim))
         d_loss_real, d_acc_real = _loss_and_accuracy(discriminator.train_on_batch(real, ones))
         d_loss_fake, d_acc_fake = _loss_and_accuracy(discriminator.train_on_batch(fake, zeros))
         g_loss, _ = _loss_and_accuracy(combined.train_on_batch(_noise(rng, batch_size, latent_dim), ones))
@@ -387,16 +412,19 @@ def load_checkpoint(directory, generator, discriminator, combined):
 
 # --- A plain tf.function step: the benchmark's reference ----------------------------------------
 
-def make_plain_train_step(generator, discriminator, d_optimizer, g_optimizer):
+def make_plain_train_step(generator, discriminator, d_optimizer, g_optimizer, fakes="predict"):
     """The same alternating update as :func:`train` in one ``tf.function`` (no Keras fit machinery).
 
     Returns ``step(real, noise_d, noise_g) -> (d_loss_real, d_loss_fake, g_loss)``:
-    fakes from G in inference mode, D updated on real then fake, then G
+    fakes from G (inference mode for ``fakes="predict"``, training mode for
+    "training", as in :func:`train`), D updated on real then fake, then G
     updated through D in training mode with D's moving statistics restored.
     ``benchmarks/dcgan.py`` times it against the genlab loop.
     """
     import tensorflow as tf
 
+    if fakes not in ("predict", "training"):
+        raise ValueError(f"fakes must be 'training' or 'predict', got {fakes!r}")
     bce = keras.losses.BinaryCrossentropy()
     with training_mode_trainable(discriminator):
         d_state = [v for v in discriminator.weights if not v.trainable]
@@ -412,7 +440,7 @@ def make_plain_train_step(generator, discriminator, d_optimizer, g_optimizer):
     def step(real, noise_d, noise_g):
         count = tf.shape(real)[0]
         ones, zeros = tf.ones((count, 1)), tf.zeros((count, 1))
-        fake = generator(noise_d, training=False)
+        fake = generator(noise_d, training=fakes == "training")
         d_loss_real = d_update(real, ones)
         d_loss_fake = d_update(fake, zeros)
         saved = [tf.identity(v.value) for v in d_state]
