@@ -236,3 +236,19 @@ def test_statistics_used_tells_the_book_combined_from_genlab():
     book.compile(loss="binary_crossentropy", optimizer=adam())
     probe = gan.statistics_used(book, generator, discriminator, noise(8))
     assert probe["mode"] == "moving" and probe["loss"] == pytest.approx(probe["moving_loss"], abs=1e-5)
+
+
+def test_bad_loop_arguments_raise_value_error():
+    generator, discriminator, combined = build()
+    images = real_batch(64)
+    for kwargs in ({"fakes": "sometimes"}, {"iterations": 0}, {"sample_interval": 0}):
+        arguments = dict(iterations=1, progress=False) | kwargs
+        with pytest.raises(ValueError):
+            gan.train(generator, discriminator, combined, images, **arguments)
+    with pytest.raises(ValueError):
+        gan.make_plain_train_step(generator, discriminator, adam(), adam(), fakes="sometimes")
+
+
+def test_fakes_from_the_generator_in_training_mode():
+    result, _ = run(2, fakes="training")
+    assert all(len(series) == 2 and np.all(np.isfinite(series)) for series in result.history.values())
