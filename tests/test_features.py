@@ -75,3 +75,18 @@ def test_offline_extractors_fail_fast_with_a_clear_message(monkeypatch, tmp_path
         features.get_extractor("inception")
     with pytest.raises(RuntimeError, match="offline"):
         features.get_extractor("fashion_mnist")
+
+
+def test_fashion_classifier_trains_once_then_loads_from_cache(monkeypatch, tmp_path):
+    """The online path, simulated: 'Fashion-MNIST' is the shipped MNIST subset, one epoch."""
+    monkeypatch.setattr(data, "load_fashion_mnist", lambda: data.load_mnist(source="shipped"))
+    monkeypatch.setattr(features, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(features, "FASHION_EPOCHS", 1)
+    monkeypatch.setattr(features, "_CACHE", {})
+    extractor = features.get_extractor("fashion_mnist")
+    assert extractor.name == "fashion_mnist" and extractor.feature_dim == 128
+    info = features.classifier_info("fashion_mnist")
+    assert (tmp_path / info["weights"]).is_file() and info["sha256"] == paths.sha256(tmp_path / info["weights"])
+    monkeypatch.setattr(data, "load_fashion_mnist", lambda: pytest.fail("must load from the cache"))
+    monkeypatch.setattr(features, "_CACHE", {})
+    assert features.get_extractor("fashion_mnist").features(np.zeros((3, 28, 28), np.uint8)).shape == (3, 128)

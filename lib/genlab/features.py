@@ -27,6 +27,7 @@ from genlab import paths, quiet  # noqa: F401  (quiet silences TF before it is i
 EXTRACTORS = ("mnist", "fashion_mnist", "inception")
 VALUE_RANGES = ("auto", "uint8", "tanh", "sigmoid")
 INCEPTION_WEIGHTS = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
+FASHION_EPOCHS = 10  # Fashion-MNIST classifier, trained on first online use
 CACHE_DIR = Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab"))
 
 
@@ -167,7 +168,7 @@ def _fashion_classifier():
     from genlab import data
 
     (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()  # raises offline, fast
-    model, accuracy = train_classifier(x_train, y_train, x_test, y_test, epochs=10)
+    model, accuracy = train_classifier(x_train, y_train, x_test, y_test, epochs=FASHION_EPOCHS)
     save_classifier(model, "fashion_mnist", accuracy, {"trained_on": "Fashion-MNIST train (60,000)",
                                                         "tested_on": "Fashion-MNIST test (10,000)"})
     return model
