@@ -35,11 +35,11 @@ def main(argv=None):
         full = args.source == "keras"
         trained_on = "MNIST train (60,000)" if full else "data/mnist_5k.npz train split (4,000 digits)"
         tested_on = "MNIST test (10,000)" if full else "data/mnist_5k.npz held-out split (1,000 digits)"
-        minimum = args.min_accuracy or (0.99 if full else 0.96)
+        minimum = args.min_accuracy if args.min_accuracy is not None else (0.99 if full else 0.96)
     else:
         (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()
         full, trained_on, tested_on = True, "Fashion-MNIST train (60,000)", "Fashion-MNIST test (10,000)"
-        minimum = args.min_accuracy or 0.88
+        minimum = args.min_accuracy if args.min_accuracy is not None else 0.88
     epochs = args.epochs or (10 if full else 30)
 
     start = time.time()

@@ -90,3 +90,19 @@ def test_fashion_classifier_trains_once_then_loads_from_cache(monkeypatch, tmp_p
     monkeypatch.setattr(data, "load_fashion_mnist", lambda: pytest.fail("must load from the cache"))
     monkeypatch.setattr(features, "_CACHE", {})
     assert features.get_extractor("fashion_mnist").features(np.zeros((3, 28, 28), np.uint8)).shape == (3, 128)
+
+
+def test_train_script_writes_weights_that_load(monkeypatch, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_classifier", paths.REPO_ROOT / "scripts" / "train_classifier.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    shutil.copy(paths.DATA_DIR / "mnist_5k.npz", tmp_path / "mnist_5k.npz")
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
+    assert script.main(["--epochs", "1", "--min-accuracy", "0.99"]) == 1  # refuses to save a weak model
+    assert not (tmp_path / "mnist_classifier.weights.h5").exists()
+    assert script.main(["--epochs", "1", "--min-accuracy", "0"]) == 0
+    info = features.classifier_info("mnist")
+    assert info["epochs"] == 1 and info["trained_on"].startswith("data/mnist_5k.npz")
+    assert features.mnist_classifier().count_params() == info["params"]
