@@ -215,8 +215,6 @@ def build_combined(generator, discriminator, optimizer=None, loss="binary_crosse
     return combined
 
 
-
-
 # --- The alternating training loop (the book's, with a history, grids and checkpoints) -----------
 
 @dataclasses.dataclass
