@@ -32,7 +32,9 @@ run: $(STAMP)
 test: $(STAMP)
 	@start=$$(date +%s); \
 	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) $(PYTEST_NBVAL) -q -ra; status=$$?; \
-	echo "make test: pytest finished in $$(( $$(date +%s) - start )) s"; exit $$status
+	echo "== genlab assign validate (student versions fail exactly the solution checks)"; \
+	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m genlab assign validate --skip-instructor --jobs 2 $(NOTEBOOKS) || status=1; \
+	echo "make test: finished in $$(( $$(date +%s) - start )) s"; exit $$status
 
 unit: $(STAMP)
 	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m pytest tests -q
@@ -42,6 +44,13 @@ nbval: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
+
+assignments: $(STAMP)
+	$(PY) -m genlab assign build $(NOTEBOOKS) --out assignments
+
+# make report REPORT_ARGS="--mode full": evaluates every registered model into build/report.md
+report: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m genlab report $(REPORT_ARGS)
 
 clean:
 	rm -rf build assignments
