@@ -130,3 +130,10 @@ def test_failed_download_falls_back_or_explains(monkeypatch, tmp_path):
         data.load_mnist(source="keras")
     with pytest.raises(data.DatasetUnavailableError, match="connection reset"):
         data.load_fashion_mnist()
+
+
+def test_shipped_subset_is_shuffled_not_sorted_by_class(offline):
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    assert len(np.unique(y_train[:100])) == 10 and len(np.unique(y_test[:100])) == 10
+    (x_again, y_again), _ = data.load_mnist()
+    assert np.array_equal(y_train, y_again) and np.array_equal(x_train, x_again)  # fixed order

