@@ -21,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	@# The kernel the notebooks use, with TensorFlow's C++ logs silenced from the start.
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (genlab)" \
-		--env TF_CPP_MIN_LOG_LEVEL 3 --env TF_ENABLE_ONEDNN_OPTS 0 --env GRPC_VERBOSITY ERROR > /dev/null
+		--env TF_CPP_MIN_LOG_LEVEL 3 --env GRPC_VERBOSITY ERROR > /dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
