@@ -5,53 +5,18 @@
     (trainable weights and BatchNormalization moving statistics) bit-for-bit unchanged.
 (3) In the combined step D normalises with batch statistics, as in its own step.
 Plus: (2) and (3) hold however and whenever the student flips ``trainable``
-flags (Keras 3 reads them when a step is traced, including retraces), and the
-training loop records, samples, checkpoints, resumes and repeats.
+flags (Keras 3 reads them when a step is traced, including retraces). The
+training loop is tested in test_training.py.
 """
 
 import numpy as np
 import pytest
 
 import genlab  # noqa: F401  (quiet TensorFlow first)
-from genlab import data, gan, models
+from genlab import gan, models, training
 
 import keras  # noqa: E402
-
-LATENT = 8
-
-
-def adam():
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-
-
-def build(book=False, dropout=0.0, seed=0):
-    """(G, D, combined), D compiled on its own as in the book."""
-    keras.utils.set_random_seed(seed)
-    if book:
-        generator, discriminator = models.build_generator(), models.build_discriminator()
-    else:
-        generator = models.build_generator(latent_dim=LATENT, filters=(8, 4))
-        discriminator = models.build_discriminator(filters=(4, 8, 8, 8), dropout=dropout)
-    discriminator.compile(loss="binary_crossentropy", optimizer=adam(), metrics=["accuracy"])
-    return generator, discriminator, gan.build_combined(generator, discriminator, adam())
-
-
-def values(variables):
-    return [np.array(variable.numpy(), copy=True) for variable in variables]
-
-
-def moving_statistics(model):
-    return [variable for variable in model.weights if "moving" in variable.path]
-
-
-def noise(count, latent=LATENT, seed=1):
-    return np.random.default_rng(seed).normal(size=(count, latent)).astype("float32")
-
-
-def real_batch(count):
-    (x_train, _), _ = data.load_mnist(source="shipped")
-    return data.scale_images(x_train[:count])
-
+from tiny_gan import LATENT, adam, build, moving_statistics, noise, real_batch, values  # noqa: E402
 
 def batch_mode_losses(generator, discriminator, z):
     """The G-step loss with D on batch statistics and on moving statistics, computed by hand.
@@ -163,7 +128,8 @@ def test_the_books_freeze_stops_d_learning_and_train_refuses_it():
     discriminator.train_on_batch(real_batch(8), np.ones((8, 1)))
     assert all(np.array_equal(a, b) for a, b in zip(before, values(discriminator.weights)))
     with pytest.raises(ValueError, match="trainable"):
-        gan.train(generator, discriminator, combined, real_batch(64), iterations=1, progress=False)
+        training.train(generator, discriminator, combined, real_batch(64), iterations=1,
+                       progress=False)
 
 
 def test_build_combined_rejects_a_shared_optimizer():
@@ -172,57 +138,6 @@ def test_build_combined_rejects_a_shared_optimizer():
     discriminator.compile(loss="binary_crossentropy", optimizer=adam())
     with pytest.raises(ValueError, match="optimizer"):
         gan.build_combined(generator, discriminator, discriminator.optimizer)
-
-
-def run(iterations, checkpoint_dir=None, **kwargs):
-    generator, discriminator, combined = build(dropout=0.25)
-    (x_train, _), _ = data.load_mnist(source="shipped")
-    result = gan.train(generator, discriminator, combined, x_train[:256], iterations=iterations,
-                       batch_size=8, sample_interval=2, seed=7, progress=False,
-                       checkpoint_dir=checkpoint_dir, **kwargs)
-    return result, values(generator.variables + discriminator.variables)
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    grids = tmp_path_factory.mktemp("grids")
-    return run(4, sample_dir=grids), grids
-
-
-def test_training_loop_history_and_grids(uninterrupted):
-    (result, _), grids = uninterrupted
-    assert sorted(result.history) == ["d_acc", "d_loss_fake", "d_loss_real", "g_loss"]
-    assert all(len(series) == 4 and np.all(np.isfinite(series)) for series in result.history.values())
-    assert result.start == 1 and len(result.seconds) == 4
-    assert [iteration for iteration, _ in result.grids] == [2, 4]
-    assert result.grids[0][1].shape == (16, 28, 28) and result.grids[0][1].dtype == np.uint8
-    assert sorted(p.name for p in grids.iterdir()) == ["iteration_000002.png", "iteration_000004.png"]
-
-
-def test_checkpoint_resume_repeats_the_same_run(uninterrupted, tmp_path):
-    """A fresh run stopped at 2 and resumed to 4 equals the uninterrupted run (same seed)."""
-    (reference, weights), _ = uninterrupted
-    run(2, tmp_path)
-    assert {p.name for p in tmp_path.iterdir()} >= {
-        "generator.weights.h5", "discriminator.weights.h5", "state.npz"}
-    resumed, resumed_weights = run(4, tmp_path)
-    assert resumed.start == 3 and len(resumed.seconds) == 2
-    assert resumed.history == reference.history
-    assert [it for it, _ in resumed.grids] == [2, 4]
-    for a, b in zip(weights, resumed_weights):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-
-
-def test_plain_step_matches_the_mechanism():
-    generator, discriminator, _ = build()
-    step = gan.make_plain_train_step(generator, discriminator, adam(), adam())
-    d_stats = moving_statistics(discriminator)
-    before_g = values(generator.trainable_weights)
-    losses = step(real_batch(8), noise(8), noise(8, seed=2))
-    assert len(losses) == 3 and all(np.isfinite(float(loss)) for loss in losses)
-    after_d_step = values(d_stats)
-    assert all(not np.array_equal(a, b) for a, b in zip(before_g, values(generator.trainable_weights)))
-    assert after_d_step and all(np.all(np.isfinite(a)) for a in after_d_step)
 
 
 def test_statistics_used_tells_the_book_combined_from_genlab():
@@ -236,19 +151,3 @@ def test_statistics_used_tells_the_book_combined_from_genlab():
     book.compile(loss="binary_crossentropy", optimizer=adam())
     probe = gan.statistics_used(book, generator, discriminator, noise(8))
     assert probe["mode"] == "moving" and probe["loss"] == pytest.approx(probe["moving_loss"], abs=1e-5)
-
-
-def test_bad_loop_arguments_raise_value_error():
-    generator, discriminator, combined = build()
-    images = real_batch(64)
-    for kwargs in ({"fakes": "sometimes"}, {"iterations": 0}, {"sample_interval": 0}):
-        arguments = dict(iterations=1, progress=False) | kwargs
-        with pytest.raises(ValueError):
-            gan.train(generator, discriminator, combined, images, **arguments)
-    with pytest.raises(ValueError):
-        gan.make_plain_train_step(generator, discriminator, adam(), adam(), fakes="sometimes")
-
-
-def test_fakes_from_the_generator_in_training_mode():
-    result, _ = run(2, fakes="training")
-    assert all(len(series) == 2 and np.all(np.isfinite(series)) for series in result.history.values())

@@ -50,19 +50,19 @@ def generator_sampler(generator):
 
 def train_dcgan(mode, seed=0, checkpoint=None, dataset="mnist", iterations=None):
     """Train notebook 05's DCGAN (the book's settings, batch 32) and return its sampler."""
-    from genlab import config, data, gan
+    from genlab import config, data, training
 
     config.seed_everything(seed)
     (x_train, _), _ = data.load(dataset)
     generator, discriminator, combined = _dcgan_models()
-    gan.train(generator, discriminator, combined, x_train, iterations or DCGAN_ITERATIONS[mode],
-              batch_size=32, seed=seed, checkpoint_dir=checkpoint, progress=False,
-              sample_interval=10**9)
+    training.train(generator, discriminator, combined, x_train, iterations or DCGAN_ITERATIONS[mode],
+                   batch_size=32, seed=seed, checkpoint_dir=checkpoint, progress=False,
+                   sample_interval=10**9)
     return generator_sampler(generator)
 
 
 def load_dcgan(checkpoint):
-    """The sampler of a DCGAN checkpoint written by :func:`genlab.gan.train`."""
+    """The sampler of a DCGAN checkpoint written by :func:`genlab.training.train`."""
     from genlab import models
 
     weights = Path(checkpoint) / "generator.weights.h5"
