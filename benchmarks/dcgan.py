@@ -108,7 +108,10 @@ def main(argv=None):
         parser.error(f"--iterations must be more than {WARMUP} (the warm-up)")
 
     config.seed_everything(args.seed)
-    (x_train, _), (x_test, _) = data.load(args.dataset)
+    try:
+        (x_train, _), (x_test, _) = data.load(args.dataset)
+    except data.DatasetUnavailableError as error:  # offline Fashion-MNIST: say what to do, no traceback
+        parser.exit(2, f"{parser.prog}: {error}\n")
     extractor = features.get_extractor(args.dataset)
     n = min(args.samples, len(x_test))
     print(f"genlab DCGAN benchmark, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
