@@ -12,12 +12,13 @@ iterations at batch 32 and prints:
 * the Frechet distance (FID) of 1,000 samples to the 1,000 held-out real
   digits, in the feature space of genlab's shipped MNIST classifier, with the
   real-vs-real floor (held-out vs training digits, same N) and the
-  uniform-noise ceiling.
+  uniform-noise ceiling; with ``--fid-every N``, also the FID after every N
+  iterations of the training run (a learning curve).
 
 Usage::
 
     python benchmarks/dcgan.py [--iterations N] [--batch-size B] [--dataset mnist|fashion_mnist]
-                               [--seed S] [--samples-out PATH.npy]
+                               [--seed S] [--samples-out PATH.npy] [--fid-every N]
 
 Targets: FID <= 12 after 2,000 iterations; genlab loop <= 1.3x the plain step.
 """
@@ -25,6 +26,7 @@ Targets: FID <= 12 after 2,000 iterations; genlab loop <= 1.3x the plain step.
 import argparse
 import datetime
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -101,13 +103,17 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--samples-out", type=Path, help="write the evaluated samples, uint8 (N, 28, 28)")
     parser.add_argument("--samples", type=int, default=1000, help="samples for the FID (default 1000)")
+    parser.add_argument("--fid-every", type=int, metavar="N",
+                        help="also print the FID after every N iterations of the training run (it is "
+                             "stopped and resumed from a checkpoint there, which repeats the same run)")
     parser.add_argument("--plain-iterations", type=int, default=200,
                         help="iterations of each loop in the paired timing (default 200)")
     args = parser.parse_args(argv)
     if args.iterations <= WARMUP:
         parser.error(f"--iterations must be more than {WARMUP} (the warm-up)")
+    if args.fid_every is not None and args.fid_every < 1:
+        parser.error("--fid-every must be a positive number of iterations")
 
-    config.seed_everything(args.seed)
     try:
         (x_train, _), (x_test, _) = data.load(args.dataset)
     except data.DatasetUnavailableError as error:  # offline Fashion-MNIST: say what to do, no traceback
@@ -120,22 +126,44 @@ def main(argv=None):
     env = config.environment_report()
     print(f"TensorFlow {env['tensorflow']}, Keras {env['keras']}, GPU: {env['gpu']}")
 
+    # Seeded here, not earlier: building the classifier above (first use only) draws seeds too.
+    config.seed_everything(args.seed)
     generator, discriminator, combined = build()
-    result = training.train(generator, discriminator, combined, x_train, iterations=args.iterations,
-                            batch_size=args.batch_size, sample_interval=max(args.iterations // 10, 1),
-                            seed=args.seed, progress=sys.stderr.isatty())
-    genlab_seconds = float(np.mean(result.seconds[WARMUP:]))
+    real = x_test[np.random.default_rng(args.seed + 1).choice(len(x_test), n, replace=False)] \
+        if n < len(x_test) else x_test
+    noise = np.random.default_rng([args.seed, 10**9]).normal(size=(n, generator.input_shape[-1]))
+
+    def sample_and_score():
+        samples = data.to_uint8(generator.predict(noise.astype(np.float32), batch_size=250, verbose=0))
+        return samples, metrics.frechet_distance(real, samples, extractor=extractor)
+
+    # --fid-every: train in stages, each resumed from the last one's checkpoint (the loop's
+    # randomness is keyed on the iteration, so the stages repeat one uninterrupted run).
+    stages = [args.iterations]
+    if args.fid_every:
+        stages = list(range(args.fid_every, args.iterations, args.fid_every)) + stages
+    seconds = []
+    if args.fid_every:
+        print(f"FID of {n:,} samples vs held-out during training:")
+    with tempfile.TemporaryDirectory(prefix="genlab-dcgan-") as checkpoints:
+        for stage in stages:
+            result = training.train(generator, discriminator, combined, x_train, iterations=stage,
+                                    batch_size=args.batch_size,
+                                    sample_interval=max(args.iterations // 10, 1), seed=args.seed,
+                                    checkpoint_dir=checkpoints if len(stages) > 1 else None,
+                                    checkpoint_interval=args.iterations + 1,  # only at a stage's end
+                                    progress=sys.stderr.isatty())
+            seconds.extend(result.seconds)
+            if stage < args.iterations:
+                print(f"  iteration {stage:6,}: FID {float(sample_and_score()[1]):7.2f}", flush=True)
+    genlab_seconds = float(np.mean(seconds[WARMUP:]))
     history = {key: float(np.mean(values[-100:])) for key, values in result.history.items()}
 
-    noise = np.random.default_rng([args.seed, 10**9]).normal(size=(n, generator.input_shape[-1]))
-    samples = data.to_uint8(generator.predict(noise.astype(np.float32), batch_size=250, verbose=0))
+    samples, fid = sample_and_score()
     if args.samples_out:
         args.samples_out.parent.mkdir(parents=True, exist_ok=True)
         np.save(args.samples_out, samples)
-    real = x_test[np.random.default_rng(args.seed + 1).choice(len(x_test), n, replace=False)] \
-        if n < len(x_test) else x_test
     uniform = np.random.default_rng(args.seed).integers(0, 256, size=real.shape, dtype=np.uint8)
-    fid = metrics.frechet_distance(real, samples, extractor=extractor)
     # The shipped subset is sorted by class: draw the real-vs-real floor's training digits at random.
     train_subset = x_train[np.random.default_rng(args.seed).choice(len(x_train), n, replace=False)]
     floor = metrics.frechet_distance(real, train_subset, extractor=extractor)
@@ -150,7 +178,7 @@ def main(argv=None):
           f"g_loss={history['g_loss']:.3f}")
     print(f"genlab loop, training run : {genlab_seconds * 1000:7.1f} ms/iteration "
           f"(mean of iterations {WARMUP + 1}-{args.iterations}, incl. grids every "
-          f"{max(args.iterations // 10, 1)})")
+          f"{max(args.iterations // 10, 1)}{' and a checkpoint at each FID stage' if args.fid_every else ''})")
     print(f"paired timing, interleaved in 10 blocks of {paired // 10} iterations each "
           f"(same load for both; plain step on a fresh copy after {WARMUP} warm-up steps):")
     print(f"  genlab loop             : {paired_genlab * 1000:7.1f} ms/iteration ({paired} iterations)")
