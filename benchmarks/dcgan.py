@@ -142,9 +142,8 @@ def main(argv=None):
     stages = [args.iterations]
     if args.fid_every:
         stages = list(range(args.fid_every, args.iterations, args.fid_every)) + stages
-    seconds = []
-    if args.fid_every:
         print(f"FID of {n:,} samples vs held-out during training:")
+    seconds = []
     with tempfile.TemporaryDirectory(prefix="genlab-dcgan-") as checkpoints:
         for stage in stages:
             result = training.train(generator, discriminator, combined, x_train, iterations=stage,
