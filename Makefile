@@ -27,13 +27,18 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m genlab.notebooks run $(NOTEBOOKS) --out build/notebooks
+	$(PY) -m genlab notebooks run $(NOTEBOOKS) --out build/notebooks
 
+# Prints each notebook's nbval and student-validation seconds at the end (genlab.course.timing).
 test: $(STAMP)
-	@start=$$(date +%s); \
-	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) $(PYTEST_NBVAL) -q -ra; status=$$?; \
+	@start=$$(date +%s); rm -rf build/test-times; mkdir -p build/test-times; \
+	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m pytest -p genlab.course.timing tests $(NOTEBOOKS) $(PYTEST_NBVAL) -q -ra; status=$$?; \
 	echo "== genlab assign validate (student versions fail exactly the solution checks)"; \
-	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m genlab assign validate --skip-instructor --jobs 2 $(NOTEBOOKS) || status=1; \
+	{ GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m genlab assign validate --skip-instructor --jobs 2 $(NOTEBOOKS) \
+		|| touch build/test-times/validate.failed; } 2>&1 | tee build/test-times/validate.log; \
+	[ ! -e build/test-times/validate.failed ] || status=1; \
+	echo "== seconds per notebook (quick mode; budget 45 s each on 2 idle cores)"; \
+	$(PY) -m genlab times || true; \
 	echo "make test: finished in $$(( $$(date +%s) - start )) s"; exit $$status
 
 unit: $(STAMP)

@@ -1,19 +1,20 @@
 """Benchmark: the book's DCGAN trained with genlab, its speed and its sample quality.
 
-Trains Elgendy's DCGAN (genlab.models, genlab.gan) on MNIST for 2,000
-iterations at batch 32 and prints:
+Trains Elgendy's DCGAN (genlab.models.dcgan, genlab.gan) on MNIST for 2,000
+iterations at batch 32 (the settings of genlab.models.dcgan) and prints:
 
-* seconds per iteration of the genlab loop (``training.train``: three
+* seconds per iteration of the genlab loop (``gan.train``: three
   ``train_on_batch`` calls and a ``predict_on_batch`` per iteration) over the
   training run, and, timed interleaved after it (200 iterations each, in 10
   alternating blocks, so a shared machine loads both alike), the genlab loop
   and a plain ``tf.function`` step doing the same updates on a fresh copy of
-  the model (``training.make_plain_train_step``), and their ratio;
+  the model (``gan.make_plain_train_step``), and their ratio;
 * the Frechet distance (FID) of 1,000 samples to the 1,000 held-out real
   digits, in the feature space of genlab's shipped MNIST classifier, with the
-  real-vs-real floor (held-out vs training digits, same N) and the
-  uniform-noise ceiling; with ``--fid-every N``, also the FID after every N
-  iterations of the training run (a learning curve).
+  real-vs-real floor and the uniform-noise ceiling at the same N (all three
+  from ``genlab.evaluation``, the protocol the report and the notebooks use);
+  with ``--fid-every N``, also the FID after every N iterations of the
+  training run (a learning curve).
 
 Usage::
 
@@ -30,12 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import genlab  # noqa: E402,F401  (quiet TensorFlow first)
-from genlab import config, data, features, gan, metrics, models, training  # noqa: E402
+from genlab import config, data, evaluation, gan
+from genlab.models import classifier, dcgan
 
 FID_TARGET = 12.0
 # The space the FID target was set in (issue 3): real-vs-real floor ~2, uniform noise ~220.
@@ -46,30 +45,17 @@ RATIO_TARGET = 1.3
 WARMUP = 10
 
 
-def adam():
-    import keras
-
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-
-
-def build():
-    """The book's G and D, D compiled on its own, and the combined model."""
-    generator, discriminator = models.build_generator(), models.build_discriminator()
-    discriminator.compile(loss="binary_crossentropy", optimizer=adam(), metrics=["accuracy"])
-    return generator, discriminator, gan.build_combined(generator, discriminator, adam())
-
-
 def paired_timing(generator, discriminator, combined, x_train, batch_size, iterations, seed,
                   blocks=10):
     """Seconds per iteration of the genlab loop and of the plain step, measured interleaved.
 
     The machine may be shared, so the two are timed in alternating blocks of
     ``iterations // blocks`` iterations (the same load for both): the genlab
-    loop continues training the trained models (``training.train``, no sampling),
+    loop continues training the trained models (``gan.train``, no sampling),
     the plain step trains a fresh copy of the same networks after WARMUP steps.
     """
-    plain_g, plain_d, _ = build()
-    step = training.make_plain_train_step(plain_g, plain_d, adam(), adam())
+    plain_g, plain_d, _ = dcgan.build_gan()
+    step = gan.make_plain_train_step(plain_g, plain_d, dcgan.optimizer(), dcgan.optimizer())
     images = data.scale_images(x_train)
     latent_dim = int(plain_g.input_shape[-1])
     per_block = max(iterations // blocks, 1)
@@ -87,7 +73,7 @@ def paired_timing(generator, discriminator, combined, x_train, batch_size, itera
         plain(iteration)
     genlab_seconds, plain_seconds = [], []
     for block in range(blocks):
-        result = training.train(generator, discriminator, combined, images, iterations=per_block,
+        result = gan.train(generator, discriminator, combined, images, iterations=per_block,
                                 batch_size=batch_size, sample_interval=None, seed=seed + 1 + block,
                                 progress=False)
         genlab_seconds.extend(result.seconds)
@@ -98,9 +84,9 @@ def paired_timing(generator, discriminator, combined, x_train, batch_size, itera
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iterations", type=int, default=2000)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=dcgan.BATCH_SIZE)
     parser.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=dcgan.SEED)
     parser.add_argument("--samples-out", type=Path, help="write the evaluated samples, uint8 (N, 28, 28)")
     parser.add_argument("--samples", type=int, default=1000, help="samples for the FID (default 1000)")
     parser.add_argument("--fid-every", type=int, metavar="N",
@@ -118,7 +104,6 @@ def main(argv=None):
         (x_train, _), (x_test, _) = data.load(args.dataset)
     except data.DatasetUnavailableError as error:  # offline Fashion-MNIST: say what to do, no traceback
         parser.exit(2, f"{parser.prog}: {error}\n")
-    extractor = features.get_extractor(args.dataset)
     n = min(args.samples, len(x_test))
     print(f"genlab DCGAN benchmark, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"dataset={args.dataset} ({data.last_source()}: {len(x_train):,} train / {len(x_test):,} "
@@ -128,14 +113,13 @@ def main(argv=None):
 
     # Seeded here, not earlier: building the classifier above (first use only) draws seeds too.
     config.seed_everything(args.seed)
-    generator, discriminator, combined = build()
-    real = x_test[np.random.default_rng(args.seed + 1).choice(len(x_test), n, replace=False)] \
-        if n < len(x_test) else x_test
+    generator, discriminator, combined = dcgan.build_gan()
     noise = np.random.default_rng([args.seed, 10**9]).normal(size=(n, generator.input_shape[-1]))
 
-    def sample_and_score():
+    def sample_and_score(references_too=False):
         samples = data.to_uint8(generator.predict(noise.astype(np.float32), batch_size=250, verbose=0))
-        return samples, metrics.frechet_distance(real, samples, extractor=extractor)
+        return samples, evaluation.evaluate(samples, args.dataset, n=n, seed=args.seed, which=("FID",),
+                                            references_too=references_too)
 
     # --fid-every: train in stages, each resumed from the last one's checkpoint (the loop's
     # randomness is keyed on the iteration, so the stages repeat one uninterrupted run).
@@ -146,7 +130,7 @@ def main(argv=None):
     seconds = []
     with tempfile.TemporaryDirectory(prefix="genlab-dcgan-") as checkpoints:
         for stage in stages:
-            result = training.train(generator, discriminator, combined, x_train, iterations=stage,
+            result = gan.train(generator, discriminator, combined, x_train, iterations=stage,
                                     batch_size=args.batch_size,
                                     sample_interval=max(args.iterations // 10, 1), seed=args.seed,
                                     checkpoint_dir=checkpoints if len(stages) > 1 else None,
@@ -154,19 +138,17 @@ def main(argv=None):
                                     progress=sys.stderr.isatty())
             seconds.extend(result.seconds)
             if stage < args.iterations:
-                print(f"  iteration {stage:6,}: FID {float(sample_and_score()[1]):7.2f}", flush=True)
+                print(f"  iteration {stage:6,}: FID {float(sample_and_score()[1]['samples']['FID']):7.2f}",
+                      flush=True)
     genlab_seconds = float(np.mean(seconds[WARMUP:]))
     history = {key: float(np.mean(values[-100:])) for key, values in result.history.items()}
 
-    samples, fid = sample_and_score()
+    samples, scores = sample_and_score(references_too=True)
+    fid, floor, ceiling = (scores[label]["FID"] for label in (evaluation.SAMPLES, evaluation.FLOOR,
+                                                             evaluation.CEILING))
     if args.samples_out:
         args.samples_out.parent.mkdir(parents=True, exist_ok=True)
         np.save(args.samples_out, samples)
-    uniform = np.random.default_rng(args.seed).integers(0, 256, size=real.shape, dtype=np.uint8)
-    # The shipped subset is sorted by class: draw the real-vs-real floor's training digits at random.
-    train_subset = x_train[np.random.default_rng(args.seed).choice(len(x_train), n, replace=False)]
-    floor = metrics.frechet_distance(real, train_subset, extractor=extractor)
-    ceiling = metrics.frechet_distance(real, uniform, extractor=extractor)
 
     paired_genlab, plain_seconds, paired = paired_timing(
         generator, discriminator, combined, x_train, args.batch_size, args.plain_iterations, args.seed)
@@ -194,7 +176,7 @@ def main(argv=None):
           f"sits at {target_position:.3f} in the space it was set in, floor ~{TARGET_SPACE_FLOOR:g}, "
           f"noise ~{TARGET_SPACE_NOISE:g})")
     print(f"N={n:,} per set, extractor={fid.extractor} "
-          f"(penultimate layer of genlab's classifier, {features.classifier_info(args.dataset).get('test_accuracy', '?')} "
+          f"(penultimate layer of genlab's classifier, {classifier.info(args.dataset).get('test_accuracy', '?')} "
           f"test accuracy)" if args.dataset == "mnist" else f"N={n:,} per set, extractor={fid.extractor}")
     if args.samples_out:
         print(f"samples written to {args.samples_out} (uint8 {samples.shape})")

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import genlab  # noqa: F401  (silences TensorFlow before anything else)
-from genlab.grading import grade, notebook as nbtools
+from genlab.course.grading import grade, versions as nbtools
 
 
 def make_submissions(notebook_path, folder, count):

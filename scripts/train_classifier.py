@@ -15,9 +15,8 @@ import datetime
 import sys
 import time
 
-import genlab  # noqa: F401  (silences TensorFlow before it is imported)
-from genlab import data, features
-
+from genlab import data
+from genlab.models import classifier
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -43,19 +42,19 @@ def main(argv=None):
     epochs = args.epochs or (10 if full else 30)
 
     start = time.time()
-    model, accuracy = features.train_classifier(x_train, y_train, x_test, y_test,
-                                                epochs=epochs, seed=args.seed, verbose=2)
+    model, accuracy = classifier.train(x_train, y_train, x_test, y_test,
+                                       epochs=epochs, seed=args.seed, verbose=2)
     seconds = time.time() - start
     print(f"test accuracy {accuracy:.4f} on {tested_on} ({seconds:.0f} s)")
     if accuracy < minimum:
         print(f"FAILED: accuracy {accuracy:.4f} < {minimum}; weights not written", file=sys.stderr)
         return 1
-    record = features.save_classifier(model, args.dataset, accuracy, {
+    record = classifier.save(model, args.dataset, accuracy, {
         "trained_on": trained_on, "tested_on": tested_on, "epochs": epochs, "seed": args.seed,
         "command": "python scripts/train_classifier.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": datetime.date.today().isoformat(), "train_seconds": round(seconds),
     })
-    print(f"wrote {features.weights_paths(args.dataset)[0]} ({record['params']:,} parameters, "
+    print(f"wrote {classifier.weights_paths(args.dataset)[0]} ({record['params']:,} parameters, "
           f"SHA-256 {record['sha256']})")
     return 0
 

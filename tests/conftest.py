@@ -1,8 +1,8 @@
-"""Shared test set-up: quick mode, a headless matplotlib, genlab imported first."""
+"""Shared test set-up: quick mode, a headless matplotlib, TensorFlow imported quietly first."""
 
 import os
 
 os.environ.setdefault("GENLAB_MODE", "quick")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import genlab  # noqa: E402,F401  (silences TensorFlow before any test imports it)
+from genlab import quiet  # noqa: E402,F401  (imports TensorFlow without its start-up logs)

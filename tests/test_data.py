@@ -57,10 +57,23 @@ def test_offline_fashion_mnist_fails_fast_with_instructions(offline):
     assert time.perf_counter() - start < 5
 
 
-def test_really_offline_probe_answers_quickly():
+def test_online_probe_tells_a_listening_host_from_a_closed_one(monkeypatch):
+    """Against servers on this machine: True for a listening port, False (at once) for a closed one."""
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        monkeypatch.setattr(data, "DOWNLOAD_HOST", server.getsockname())
+        assert data.online(timeout=3.0) is True
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()  # nothing listens there any more: the connection is refused
+    monkeypatch.setattr(data, "DOWNLOAD_HOST", ("127.0.0.1", port))
     start = time.perf_counter()
-    data.online(timeout=3.0)
-    assert time.perf_counter() - start < 10
+    assert data.online(timeout=3.0) is False
+    assert time.perf_counter() - start < 1.0
 
 
 def test_unknown_names_are_value_errors():

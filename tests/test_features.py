@@ -5,8 +5,9 @@ import shutil
 import numpy as np
 import pytest
 
-import genlab  # noqa: F401
+from genlab import quiet  # noqa: F401  (TensorFlow without its start-up logs)
 from genlab import data, features, paths
+from genlab.models import classifier
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def test_shipped_classifier_accuracy_on_held_out_split(mnist, extractor):
     _, (x_test, y_test) = mnist
     accuracy = float(np.mean(extractor.predict(x_test) == y_test))
     assert accuracy >= 0.96, accuracy
-    assert features.classifier_info("mnist")["test_accuracy"] >= 0.96
+    assert classifier.info("mnist")["test_accuracy"] >= 0.96
 
 
 def test_feature_and_logit_shapes(mnist, extractor):
@@ -43,33 +44,33 @@ def test_value_ranges_give_the_same_features(mnist, extractor):
     np.testing.assert_allclose(extractor.features(tanh), reference, atol=1e-4)
     np.testing.assert_allclose(extractor.features(tanh, value_range="tanh"), reference, atol=1e-4)
     np.testing.assert_allclose(extractor.features(sigmoid, value_range="sigmoid"), reference, atol=1e-4)
-    np.testing.assert_allclose(features.to_unit_range(x.astype(np.float32)), x[..., None] / 255.0, atol=1e-6)
+    np.testing.assert_allclose(data.to_unit_range(x.astype(np.float32)), x[..., None] / 255.0, atol=1e-6)
 
 
 def test_bad_arguments_raise_value_error(extractor):
     with pytest.raises(ValueError, match="extractor must be one of"):
         features.get_extractor("resnet")
     with pytest.raises(ValueError, match="value_range"):
-        features.to_unit_range(np.zeros((2, 28, 28)), value_range="0-255")
+        data.to_unit_range(np.zeros((2, 28, 28)), value_range="0-255")
     with pytest.raises(ValueError, match="shape"):
-        features.to_unit_range(np.zeros((28, 28)))
+        data.to_unit_range(np.zeros((28, 28)))
 
 
 def test_corrupt_weights_are_named(tmp_path, monkeypatch):
-    weights, info = features.weights_paths("mnist")
+    weights, info = classifier.weights_paths("mnist")
     shutil.copy(info, tmp_path / info.name)
     (tmp_path / weights.name).write_bytes(weights.read_bytes()[:-10] + b"0123456789")
     monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
     with pytest.raises(paths.ChecksumError, match="mnist_classifier.weights.h5"):
-        features.mnist_classifier()
+        classifier.load()
     (tmp_path / weights.name).unlink()
     with pytest.raises(FileNotFoundError, match="train_classifier.py"):
-        features.mnist_classifier()
+        classifier.load()
 
 
 @pytest.mark.skipif(data.online(timeout=1.0), reason="checks the offline messages")
 def test_offline_extractors_fail_fast_with_a_clear_message(monkeypatch, tmp_path):
-    monkeypatch.setattr(features, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(classifier, "CACHE_DIR", tmp_path)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     with pytest.raises(RuntimeError, match="internet"):
         features.get_extractor("inception")
@@ -80,12 +81,12 @@ def test_offline_extractors_fail_fast_with_a_clear_message(monkeypatch, tmp_path
 def test_fashion_classifier_trains_once_then_loads_from_cache(monkeypatch, tmp_path):
     """The online path, simulated: 'Fashion-MNIST' is the shipped MNIST subset, one epoch."""
     monkeypatch.setattr(data, "load_fashion_mnist", lambda: data.load_mnist(source="shipped"))
-    monkeypatch.setattr(features, "CACHE_DIR", tmp_path)
-    monkeypatch.setattr(features, "FASHION_EPOCHS", 1)
+    monkeypatch.setattr(classifier, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(classifier, "FASHION_EPOCHS", 1)
     monkeypatch.setattr(features, "_CACHE", {})
     extractor = features.get_extractor("fashion_mnist")
     assert extractor.name == "fashion_mnist" and extractor.feature_dim == 128
-    info = features.classifier_info("fashion_mnist")
+    info = classifier.info("fashion_mnist")
     assert (tmp_path / info["weights"]).is_file() and info["sha256"] == paths.sha256(tmp_path / info["weights"])
     monkeypatch.setattr(data, "load_fashion_mnist", lambda: pytest.fail("must load from the cache"))
     monkeypatch.setattr(features, "_CACHE", {})
@@ -103,6 +104,6 @@ def test_train_script_writes_weights_that_load(monkeypatch, tmp_path):
     assert script.main(["--epochs", "1", "--min-accuracy", "0.99"]) == 1  # refuses to save a weak model
     assert not (tmp_path / "mnist_classifier.weights.h5").exists()
     assert script.main(["--epochs", "1", "--min-accuracy", "0"]) == 0
-    info = features.classifier_info("mnist")
+    info = classifier.info("mnist")
     assert info["epochs"] == 1 and info["trained_on"].startswith("data/mnist_5k.npz")
-    assert features.mnist_classifier().count_params() == info["params"]
+    assert classifier.load().count_params() == info["params"]

@@ -6,14 +6,15 @@
 (3) In the combined step D normalises with batch statistics, as in its own step.
 Plus: (2) and (3) hold however and whenever the student flips ``trainable``
 flags (Keras 3 reads them when a step is traced, including retraces). The
-training loop is tested in test_training.py.
+training loop is tested in test_gan_loop.py.
 """
 
 import numpy as np
 import pytest
 
-import genlab  # noqa: F401  (quiet TensorFlow first)
-from genlab import gan, models, training
+from genlab import quiet  # noqa: F401  (TensorFlow without its start-up logs)
+from genlab import gan
+from genlab.models import dcgan
 
 import keras  # noqa: E402
 from tiny_gan import LATENT, adam, build, moving_statistics, noise, real_batch, values  # noqa: E402
@@ -128,13 +129,13 @@ def test_the_books_freeze_stops_d_learning_and_train_refuses_it():
     discriminator.train_on_batch(real_batch(8), np.ones((8, 1)))
     assert all(np.array_equal(a, b) for a, b in zip(before, values(discriminator.weights)))
     with pytest.raises(ValueError, match="trainable"):
-        training.train(generator, discriminator, combined, real_batch(64), iterations=1,
+        gan.train(generator, discriminator, combined, real_batch(64), iterations=1,
                        progress=False)
 
 
 def test_build_combined_rejects_a_shared_optimizer():
-    generator = models.build_generator(latent_dim=LATENT, filters=(8, 4))
-    discriminator = models.build_discriminator(filters=(4, 8), dropout=0.0)
+    generator = dcgan.build_generator(latent_dim=LATENT, filters=(8, 4))
+    discriminator = dcgan.build_discriminator(filters=(4, 8), dropout=0.0)
     discriminator.compile(loss="binary_crossentropy", optimizer=adam())
     with pytest.raises(ValueError, match="optimizer"):
         gan.build_combined(generator, discriminator, discriminator.optimizer)

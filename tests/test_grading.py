@@ -1,4 +1,4 @@
-"""Tests for genlab.grading and the ``genlab`` CLI: markers, student versions, validate, grade.
+"""Tests for genlab.course.grading and the ``genlab`` CLI: markers, student versions, validate, grade.
 
 The end-to-end test grades a batch of submissions of tests/fixtures/tiny_assignment.ipynb
 (pure Python, about 5 s per run) and asserts every row of grades.csv.
@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from genlab import cli
-from genlab.grading import assign, authoring, feedback, grade, notebook as nbtools, runner, submission
+from genlab.course.grading import assign, authoring, feedback, grade, versions as nbtools, runner, submission
 from genlab.paths import REPO_ROOT
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "tiny_assignment.ipynb"

@@ -6,7 +6,7 @@ import scipy.linalg
 import scipy.spatial.distance
 import scipy.special
 
-import genlab  # noqa: F401
+from genlab import quiet  # noqa: F401  (TensorFlow without its start-up logs)
 from genlab import data, features, metrics
 
 

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-import genlab  # noqa: F401  (quiet TensorFlow first)
-from genlab import data, gan, models
+from genlab import quiet  # noqa: F401  (TensorFlow without its start-up logs)
+from genlab import data, gan
+from genlab.models import dcgan
 
 import keras  # noqa: E402
 
@@ -11,17 +12,17 @@ LATENT = 8
 
 
 def adam():
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+    return dcgan.optimizer()
 
 
 def build(book=False, dropout=0.0, seed=0):
     """(G, D, combined), D compiled on its own as in the book."""
     keras.utils.set_random_seed(seed)
     if book:
-        generator, discriminator = models.build_generator(), models.build_discriminator()
+        generator, discriminator = dcgan.build_generator(), dcgan.build_discriminator()
     else:
-        generator = models.build_generator(latent_dim=LATENT, filters=(8, 4))
-        discriminator = models.build_discriminator(filters=(4, 8, 8, 8), dropout=dropout)
+        generator = dcgan.build_generator(latent_dim=LATENT, filters=(8, 4))
+        discriminator = dcgan.build_discriminator(filters=(4, 8, 8, 8), dropout=dropout)
     discriminator.compile(loss="binary_crossentropy", optimizer=adam(), metrics=["accuracy"])
     return generator, discriminator, gan.build_combined(generator, discriminator, adam())
 

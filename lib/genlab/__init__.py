@@ -1,9 +1,16 @@
 """genlab: helpers for the generative-models notebooks.
 
 Import modules as namespaces, e.g. ``from genlab import config, data, plots``.
-Importing genlab first silences TensorFlow's logs (see ``genlab.quiet``).
+Importing the package itself loads nothing heavy: the course tools
+(``genlab grade``, ``genlab assign``, in :mod:`genlab.course`) never load
+TensorFlow. The modules that need TensorFlow import it through
+:mod:`genlab.quiet`, which keeps its start-up logs out of notebook outputs.
+
+Layout: :mod:`genlab.models` (one module per model family, with its one set
+of defaults), :mod:`genlab.gan` (the combined model with a frozen D, the
+alternating loop, GAN losses), :mod:`genlab.callbacks` (progress, sample
+grids, checkpoints for every family), :mod:`genlab.registry`,
+:mod:`genlab.evaluation` and :mod:`genlab.pretrained` (shipped weights).
 """
 
-from genlab import quiet  # noqa: F401  (must run before TensorFlow is imported)
-
-__version__ = "0.1.0"
+__version__ = "0.2.0"

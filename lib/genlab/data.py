@@ -9,9 +9,7 @@ bad data. Fashion-MNIST cannot ship, so offline it fails fast with a message
 that says what to do.
 """
 
-import os
 import socket
-from pathlib import Path
 
 import numpy as np
 
@@ -21,7 +19,7 @@ MNIST_SUBSET = "mnist_5k.npz"
 MNIST_SUBSET_SHA256 = "e8c1f74d90bf751ff78fa43f8d05e5167fc3f366ea927d02c69925cd6fdffd93"
 # Keras downloads both datasets from this host.
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)
-KERAS_CACHE = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+KERAS_CACHE = paths.KERAS_HOME / "datasets"
 
 _last_source = None
 
@@ -157,6 +155,43 @@ def to_uint8(images, from_range="tanh"):
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     return images
+
+
+VALUE_RANGES = ("auto", "uint8", "tanh", "sigmoid")
+
+
+def to_unit_range(images, value_range="auto"):
+    """Images as float32 (N, 28, 28, 1) in [0, 1].
+
+    Args:
+        images: uint8 or float array, (N, H, W) or (N, H, W, C).
+        value_range: "uint8" (0..255), "tanh" ([-1, 1]), "sigmoid" ([0, 1]) or
+            "auto": uint8 dtype -> 0..255; floats with any value below -0.01 ->
+            [-1, 1]; floats above 1.01 -> 0..255; otherwise [0, 1]. Decided once
+            for the whole array, never per batch.
+    """
+    x = np.asarray(images)
+    if value_range not in VALUE_RANGES:
+        raise ValueError(f"value_range must be one of {VALUE_RANGES}, got {value_range!r}")
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4:
+        raise ValueError(f"images must be (N, H, W) or (N, H, W, C), got shape {x.shape}")
+    if value_range == "auto":
+        if x.dtype == np.uint8:
+            value_range = "uint8"
+        elif x.size and float(x.min()) < -0.01:
+            value_range = "tanh"
+        elif x.size and float(x.max()) > 1.01:
+            value_range = "uint8"
+        else:
+            value_range = "sigmoid"
+    x = x.astype(np.float32)
+    if value_range == "uint8":
+        x = x / 255.0
+    elif value_range == "tanh":
+        x = (x + 1.0) / 2.0
+    return np.clip(x, 0.0, 1.0)
 
 
 def to_dataset(images, batch_size, to="tanh", shuffle=True, seed=None, repeat=False, labels=None):

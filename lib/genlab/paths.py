@@ -10,9 +10,16 @@ import hashlib
 import os
 from pathlib import Path
 
+# The one place that knows where the repository is (lib/genlab/paths.py -> two levels up).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("GENLAB_DATA_DIR", REPO_ROOT / "data"))
-BUILD_DIR = Path(os.environ.get("GENLAB_BUILD_DIR", REPO_ROOT / "build"))
+# Keras keeps its downloads (datasets, application weights) here.
+KERAS_HOME = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+
+
+def build_dir():
+    """Where outputs go: ``$GENLAB_BUILD_DIR`` as it is now, else ``build/`` of the repository."""
+    return Path(os.environ.get("GENLAB_BUILD_DIR", REPO_ROOT / "build"))
 
 
 class ChecksumError(RuntimeError):
@@ -28,19 +35,24 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def verify_sha256(path, expected):
-    """Raise :class:`ChecksumError` naming ``path`` unless its SHA-256 is ``expected``."""
+RESTORE = "Restore it with `git checkout -- data/` or re-clone the repository."
+
+
+def verify_sha256(path, expected, restore=RESTORE):
+    """Raise :class:`ChecksumError` naming ``path`` unless its SHA-256 is ``expected``.
+
+    Args:
+        path: the file.
+        expected: its recorded hex SHA-256.
+        restore: the sentence that tells the user how to get a good copy back.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing. It ships with the genlab repository (data/); "
-            "restore it with `git checkout -- data/` or re-clone the repository."
-        )
+        raise FileNotFoundError(f"{path} is missing. It ships with the genlab repository (data/). {restore}")
     actual = sha256(path)
     if actual != expected:
         raise ChecksumError(
             f"{path} is corrupt or was replaced: its SHA-256 is {actual}, expected "
-            f"{expected} (recorded in data/README.md). Restore it with "
-            "`git checkout -- data/` or re-clone the repository."
+            f"{expected} (recorded in data/README.md). {restore}"
         )
     return path

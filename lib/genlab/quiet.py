@@ -2,9 +2,12 @@
 
 nbval compares a check cell's stderr as well as its stdout, so a stray
 oneDNN banner or a DeprecationWarning would make a check fail on one machine
-and pass on another. genlab imports this module first (``genlab/__init__``),
-before anything imports TensorFlow, so one place sets it all up; the Jupyter
-kernel genlab registers sets the same environment variables (see Makefile).
+and pass on another. Every genlab module that needs TensorFlow imports this
+one first (``from genlab import quiet``), so one place sets it all up and
+TensorFlow is imported silently; the notebooks' first genlab import is
+``config``, which does the same. The course tools (:mod:`genlab.course`) never
+import it, so ``genlab grade`` does not load TensorFlow. The Jupyter kernel
+genlab registers sets the same environment variables (see Makefile).
 """
 
 import contextlib

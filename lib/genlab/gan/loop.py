@@ -8,8 +8,10 @@ so samples are comparable over time, checkpoints that survive a Colab
 disconnect, and seeded randomness so a run (and a resumed run) repeats.
 :func:`make_plain_train_step` is the same update in one ``tf.function``, the
 reference ``benchmarks/dcgan.py`` times the loop against. The combined model
-itself (D frozen for G's step) is :mod:`genlab.gan`. Tested in
-``tests/test_training.py``.
+itself (D frozen for G's step) is :mod:`genlab.gan.combined`; the grids come
+from :class:`genlab.callbacks.SampleGrid`, the callback every family's ``fit``
+uses too, and ``callbacks=`` takes any other Keras callback. Tested in
+``tests/test_gan_loop.py``.
 """
 
 import dataclasses
@@ -21,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import tqdm
 
-from genlab import data, plots, quiet  # noqa: F401  (quiet silences TF before it is imported)
-from genlab.gan import training_mode_trainable
+from genlab import callbacks as callbacks_module
+from genlab import data, quiet  # noqa: F401  (quiet: TensorFlow without its start-up logs)
+from genlab.gan.combined import training_mode_trainable
 
 import keras  # noqa: E402
 
@@ -75,7 +78,7 @@ def _fake_maker(generator, mode):
 
 def train(generator, discriminator, combined, images, iterations, batch_size=32, sample_interval=200,
           seed=42, fixed_noise=16, sample_dir=None, checkpoint_dir=None, checkpoint_interval=None,
-          resume=True, progress=True, fakes="predict"):
+          resume=True, progress=True, fakes="predict", callbacks=()):
     """Train a GAN the book's way: per iteration, D on real then fake, then G via ``combined``.
 
     Each iteration draws ``batch_size`` random training images (label 1) and
@@ -104,6 +107,8 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
         fakes: how D's fake batch is generated: "predict" (the book's
             ``generator.predict``: G's BatchNormalization on moving statistics) or
             "training" (G in training mode, batch statistics, as in G's own step).
+        callbacks: more Keras callbacks; each gets ``on_train_batch_end(iteration, logs)``
+            with the iteration's losses, and ``set_model(combined)``.
 
     Raises:
         ValueError: D has no trainable weights (e.g. the book's ``D.trainable = False``).
@@ -130,6 +135,11 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
         start, history, grids = load_checkpoint(checkpoint_dir, generator, discriminator, combined)
         start += 1
     make_fakes = _fake_maker(generator, fakes)
+    grid = callbacks_module.SampleGrid(lambda: generator.predict_on_batch(fixed_noise), sample_interval,
+                                       directory=sample_dir, step=start - 1)
+    grid.grids = grids
+    hooks = keras.callbacks.CallbackList(([grid] if sample_interval else []) + list(callbacks), model=combined)
+    hooks.on_train_begin()
     ones = np.ones((batch_size, 1), np.float32)
     zeros = np.zeros((batch_size, 1), np.float32)
     seconds = []
@@ -143,27 +153,19 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
         d_loss_real, d_acc_real = _loss_and_accuracy(discriminator.train_on_batch(real, ones))
         d_loss_fake, d_acc_fake = _loss_and_accuracy(discriminator.train_on_batch(fake, zeros))
         g_loss, _ = _loss_and_accuracy(combined.train_on_batch(_noise(rng, batch_size, latent_dim), ones))
-        for key, value in zip(HISTORY_KEYS, (d_loss_real, d_loss_fake,
-                                             0.5 * (d_acc_real + d_acc_fake), g_loss)):
+        logs = dict(zip(HISTORY_KEYS, (d_loss_real, d_loss_fake, 0.5 * (d_acc_real + d_acc_fake), g_loss)))
+        for key, value in logs.items():
             history[key].append(value)
-        if sample_interval and (iteration % sample_interval == 0 or iteration == iterations):
-            grid = data.to_uint8(generator.predict_on_batch(fixed_noise))
-            grids.append((iteration, grid))
-            if sample_dir is not None:
-                _save_grid(grid, Path(sample_dir) / f"iteration_{iteration:06d}.png")
+        hooks.on_train_batch_end(iteration, logs)
+        if iteration == iterations:
+            hooks.on_train_end(logs)  # the last grid, before the last checkpoint saves it
+        if sample_interval and iteration % sample_interval == 0:
             bar.set_postfix(d_loss=f"{0.5 * (d_loss_real + d_loss_fake):.3f}",
-                            d_acc=f"{history['d_acc'][-1]:.2f}", g_loss=f"{g_loss:.3f}", refresh=False)
+                            d_acc=f"{logs['d_acc']:.2f}", g_loss=f"{g_loss:.3f}", refresh=False)
         if checkpoint_dir is not None and (iteration % checkpoint_interval == 0 or iteration == iterations):
             save_checkpoint(checkpoint_dir, iteration, generator, discriminator, combined, history, grids)
         seconds.append(time.perf_counter() - began)
     return TrainingResult(history=history, grids=grids, seconds=seconds, start=start)
-
-
-def _save_grid(grid, path):
-    import matplotlib.image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    matplotlib.image.imsave(path, plots.tile(grid), cmap="gray", vmin=0.0, vmax=1.0)
 
 
 # --- Checkpoints with resume --------------------------------------------------------------------

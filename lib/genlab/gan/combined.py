@@ -24,7 +24,7 @@ weights: ``D.weights`` excludes them), so each call draws a new dropout mask.
 
 Also here: :func:`statistics_used` (which statistics D normalised with in a
 combined step: notebook 05's trap table). The alternating loop that trains
-with the combined model is :func:`genlab.training.train`. Introduced in
+with the combined model is :func:`genlab.gan.train`. Introduced in
 notebook 05; ``tests/test_gan.py`` proves each guarantee.
 """
 
@@ -32,7 +32,7 @@ import contextlib
 
 import numpy as np
 
-from genlab import quiet  # noqa: F401  (quiet silences TF before it is imported)
+from genlab import quiet  # noqa: F401  (quiet: TensorFlow without its start-up logs)
 
 import keras  # noqa: E402
 

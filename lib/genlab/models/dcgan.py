@@ -1,11 +1,13 @@
-"""Model builders for the course: the book's DCGAN generator and discriminator.
+"""The book's DCGAN (Elgendy, ch. 8): its builders and its one set of settings.
 
 Notebook 05 (``notebooks/05_dcgan.ipynb``) teaches these two networks layer by
 layer, following Elgendy, *Deep Learning for Vision Systems* (Manning, 2020),
 ch. 8. They live here as well because the tests, the benchmark
-(``benchmarks/dcgan.py``) and later notebooks build the same networks; the
-defaults are the book's (latent size 100, 28x28x1 images, Adam-friendly
-BatchNormalization momentum 0.8).
+(``benchmarks/dcgan.py``), the registry, the shipped weights and later
+notebooks build the same networks. Every DCGAN setting is defined here once
+(latent size, image shape, batch size, Adam's learning rate and beta_1,
+iterations per mode, the checkpoint name); notebook 05's Hyperparameters cell
+imports them and ``tests/test_notebooks.py`` keeps it equal to them.
 
 Both builders return ``keras.Sequential`` models, as the book does, so
 ``model.summary()`` reads like the book's listing.
@@ -14,10 +16,23 @@ Both builders return ``keras.Sequential`` models, as the book does, so
 import keras
 from keras import layers
 
+from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
+
+NOTEBOOK = "05_dcgan"
 LATENT_DIM = 100
 IMAGE_SHAPE = (28, 28, 1)
+BATCH_SIZE = 32
+LEARNING_RATE, BETA_1 = 2e-4, 0.5     # the DCGAN paper's Adam settings, which the book uses
+ITERATIONS = {"quick": 40, "full": 10000}       # config.pick(**ITERATIONS)
+SAMPLE_INTERVAL = {"quick": 10, "full": 1000}   # fixed-noise grid every this many iterations
+SEED = 42
 GENERATOR_FILTERS = (128, 64)
 DISCRIMINATOR_FILTERS = (32, 64, 128, 256)
+
+
+def optimizer():
+    """A fresh Adam(LEARNING_RATE, beta_1=BETA_1): one for D, another for the combined model."""
+    return keras.optimizers.Adam(learning_rate=LEARNING_RATE, beta_1=BETA_1)
 
 
 def upsampling_block(filters, momentum=0.8, name=None):
@@ -80,7 +95,9 @@ def build_generator(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE, filters=GENE
         for layer in upsampling_block(block_filters, momentum=momentum, name=f"block{index}"):
             model.add(layer)
     model.add(layers.Conv2D(channels, kernel_size=3, padding="same", name="to_image"))
-    model.add(layers.Activation("tanh", name="tanh"))
+    # float32 under any policy (config.use_precision): the images leave the model as float32,
+    # not as bfloat16 arrays that NumPy and matplotlib handle badly. No weights: same parameters.
+    model.add(layers.Activation("tanh", dtype="float32", name="tanh"))
     return model
 
 
@@ -120,7 +137,9 @@ def build_discriminator(image_shape=IMAGE_SHAPE, filters=DISCRIMINATOR_FILTERS, 
         if dropout:
             model.add(layers.Dropout(dropout, name=f"block{index}_dropout"))
     model.add(layers.Flatten(name="flatten"))
-    model.add(layers.Dense(1, activation="sigmoid", name="real_probability"))
+    # float32 under any policy, as Keras' mixed-precision guide advises for an output that feeds
+    # a loss: a bfloat16 sigmoid cannot represent probabilities between 0.996 and 1.
+    model.add(layers.Dense(1, activation="sigmoid", dtype="float32", name="real_probability"))
     return model
 
 
@@ -128,3 +147,58 @@ def _check_image_shape(image_shape):
     if len(image_shape) != 3 or any(int(size) < 1 for size in image_shape):
         raise ValueError(f"image_shape must be (height, width, channels), got {image_shape!r}")
     return tuple(int(size) for size in image_shape)
+
+
+def build_gan(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE):
+    """``(generator, discriminator, combined)`` with the book's settings, ready for ``gan.train``.
+
+    D is compiled on its own (binary cross-entropy, accuracy, :func:`optimizer`);
+    the combined model z -> G -> D, with D frozen for G's step, gets its own optimizer.
+    """
+    from genlab import gan
+
+    generator = build_generator(latent_dim, image_shape)
+    discriminator = build_discriminator(image_shape)
+    discriminator.compile(loss="binary_crossentropy", optimizer=optimizer(), metrics=["accuracy"])
+    return generator, discriminator, gan.build_combined(generator, discriminator, optimizer())
+
+
+def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
+    """Train the DCGAN with notebook 05's settings for ``mode``; returns the generator.
+
+    Used by the registry (``genlab report --retrain``) and ``scripts/train_pretrained.py``
+    (the shipped weights), so both train exactly what notebook 05's full mode trains.
+    """
+    from genlab import config, data, gan
+
+    config.seed_everything(seed)
+    (x_train, _), _ = data.load(dataset)
+    generator, discriminator, combined = build_gan()
+    gan.train(generator, discriminator, combined, x_train,
+              iterations=iterations or config.pick(**ITERATIONS, mode=mode), batch_size=BATCH_SIZE,
+              seed=seed, checkpoint_dir=checkpoint_dir, checkpoint_interval=500, progress=progress,
+              sample_interval=None)
+    return generator
+
+
+def sampler(generator):
+    """``sample_fn(n, seed=0, temperature=1.0)`` -> uint8 (n, 28, 28) images from a z -> tanh generator.
+
+    ``temperature`` scales the noise, z ~ N(0, temperature^2 I): below 1 it
+    samples nearer the centre of the latent space, trading diversity for
+    quality. (BigGAN's truncation trick is a different thing: it redraws the
+    entries of z beyond a threshold; notebook 08's exercise 3 writes it.)
+    """
+    import numpy as np
+
+    from genlab import data
+
+    latent_dim = int(generator.input_shape[-1])
+
+    def sample_fn(n, seed=0, temperature=1.0):
+        z = np.random.default_rng(seed).normal(size=(n, latent_dim)).astype("float32") * temperature
+        images = generator.predict(z, batch_size=256, verbose=0)
+        return data.to_uint8(images).reshape(n, *images.shape[1:3])
+
+    sample_fn.generator = generator  # for samplers of your own, e.g. truncated noise (notebook 08)
+    return sample_fn

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-import genlab  # noqa: F401  (quiet TensorFlow first)
-from genlab import models
+from genlab import quiet  # noqa: F401  (TensorFlow without its start-up logs)
+from genlab.models import dcgan
 from keras import layers
 
 
 def test_book_generator_shapes_and_parameters():
-    generator = models.build_generator()
+    generator = dcgan.build_generator()
     assert generator.input_shape == (None, 100)
     assert generator.output_shape == (None, 28, 28, 1)
     # Dense 100->7*7*128, two UpSampling2D+Conv2D(3x3)+BN blocks (128, 64), Conv2D to 1 channel.
@@ -25,7 +25,7 @@ def test_book_generator_shapes_and_parameters():
 
 
 def test_book_discriminator_shapes_and_parameters():
-    discriminator = models.build_discriminator()
+    discriminator = dcgan.build_discriminator()
     assert discriminator.input_shape == (None, 28, 28, 1)
     assert discriminator.output_shape == (None, 1)
     kinds = [type(layer).__name__ for layer in discriminator.layers]
@@ -42,26 +42,26 @@ def test_book_discriminator_shapes_and_parameters():
 def test_upsampling_block_doubles_the_size():
     import keras
 
-    block = keras.Sequential([keras.Input((7, 7, 5))] + models.upsampling_block(12, name="b"))
+    block = keras.Sequential([keras.Input((7, 7, 5))] + dcgan.upsampling_block(12, name="b"))
     assert block.output_shape == (None, 14, 14, 12)
     assert [layer.name for layer in block.layers] == ["b_upsample", "b_conv", "b_bn", "b_relu"]
 
 
 def test_other_sizes_and_colour_images():
-    generator = models.build_generator(latent_dim=16, image_shape=(32, 32, 3), filters=(8, 4))
-    discriminator = models.build_discriminator(image_shape=(32, 32, 3), filters=(4, 8), dropout=0.0)
+    generator = dcgan.build_generator(latent_dim=16, image_shape=(32, 32, 3), filters=(8, 4))
+    discriminator = dcgan.build_discriminator(image_shape=(32, 32, 3), filters=(4, 8), dropout=0.0)
     assert generator.output_shape == (None, 32, 32, 3)
     assert discriminator.output_shape == (None, 1)
     assert not any(isinstance(layer, layers.Dropout) for layer in discriminator.layers)
 
 
 @pytest.mark.parametrize("call", [
-    lambda: models.build_generator(image_shape=(30, 30, 1)),
-    lambda: models.build_generator(latent_dim=0),
-    lambda: models.build_generator(image_shape=(28, 28)),
-    lambda: models.build_discriminator(dropout=1.0),
-    lambda: models.build_discriminator(filters=()),
-    lambda: models.upsampling_block(0),
+    lambda: dcgan.build_generator(image_shape=(30, 30, 1)),
+    lambda: dcgan.build_generator(latent_dim=0),
+    lambda: dcgan.build_generator(image_shape=(28, 28)),
+    lambda: dcgan.build_discriminator(dropout=1.0),
+    lambda: dcgan.build_discriminator(filters=()),
+    lambda: dcgan.upsampling_block(0),
 ])
 def test_bad_arguments_raise_value_error(call):
     with pytest.raises(ValueError):

@@ -25,8 +25,8 @@ the notebook says it belongs to another assignment, the submission is
 import json
 from dataclasses import dataclass, field
 
-from genlab.grading import authoring
-from genlab.grading.authoring import METADATA_KEY
+from genlab.course.grading import authoring
+from genlab.course.grading.authoring import METADATA_KEY
 
 
 class InvalidSubmission(Exception):

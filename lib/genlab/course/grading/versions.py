@@ -21,8 +21,8 @@ import json
 
 import nbformat
 
-from genlab.grading import authoring
-from genlab.grading.authoring import METADATA_KEY
+from genlab.course.grading import authoring
+from genlab.course.grading.authoring import METADATA_KEY
 
 
 def read_instructor(path):

@@ -1,4 +1,4 @@
-"""Run, clean and check the course notebooks (nbclient, nbformat, nbconvert).
+"""Run the course notebooks, and refresh their check cells' reference outputs (nbclient, nbformat).
 
 Why it exists: the notebooks are committed without outputs except the
 reference outputs of check cells (``# NBVAL_CHECK_OUTPUT``), which nbval
@@ -6,12 +6,13 @@ compares. Producing those by hand is error-prone, so ``refresh`` executes a
 notebook in quick mode and keeps exactly the check cells' outputs, and
 ``run`` writes executed, readable copies (and HTML) into ``build/`` for
 ``make run``. Every notebook's Setup cell starts with :data:`SETUP_CELL`,
-the one documented place that installs genlab on Colab.
+the one documented place that installs genlab on Colab. (Not to be confused
+with :mod:`genlab.course.grading.versions`, which makes student versions.)
 
 Usage::
 
-    python -m genlab.notebooks refresh notebooks/05_dcgan.ipynb
-    python -m genlab.notebooks run [NOTEBOOK ...] [--out build]
+    genlab notebooks refresh notebooks/05_dcgan.ipynb
+    genlab notebooks run [NOTEBOOK ...] [--out build/notebooks] [--mode quick|full]
 """
 
 import argparse
@@ -27,17 +28,27 @@ from genlab import paths
 CHECK_MARKER = "NBVAL_CHECK_OUTPUT"
 REPOSITORY = "https://github.com/genlab-course/genlab"
 NOTEBOOK_DIR = paths.REPO_ROOT / "notebooks"
+# The oldest Keras on which tests/test_gan.py's frozen-D proofs pass (pyproject.toml says the same).
+KERAS_MINIMUM = (3, 15)
 
 # The first lines of every notebook's Setup cell (tests/test_notebooks.py checks it).
 # On Colab it fetches genlab and installs only what Colab lacks (TF-GAN, nbval),
-# leaving Colab's own TensorFlow and Keras alone; elsewhere it does nothing.
+# leaving Colab's own TensorFlow alone; where Colab's Keras is older than genlab
+# needs, it upgrades Keras and stops with the one thing to do: restart the runtime.
+# Elsewhere it does nothing.
 SETUP_CELL = f"""\
-# On Colab: fetch genlab and install only what Colab lacks (see README, "Colab").
+# On Colab: fetch genlab, install what Colab lacks, check Keras (see README, "Colab").
 import sys
 if "google.colab" in sys.modules:
     !test -d /content/genlab || git clone -q --depth 1 {REPOSITORY} /content/genlab
     !pip install -q -r /content/genlab/requirements-colab.txt
     sys.path.insert(0, "/content/genlab/lib")
+    from importlib.metadata import version
+    if tuple(int(part) for part in version("keras").split(".")[:2]) < {KERAS_MINIMUM}:
+        old_keras = version("keras")
+        !pip install -q "keras>={KERAS_MINIMUM[0]}.{KERAS_MINIMUM[1]}"
+        raise SystemExit(f"genlab needs Keras >= {KERAS_MINIMUM[0]}.{KERAS_MINIMUM[1]}; Colab had {{old_keras}}, "
+                         "now upgraded. Restart the runtime (Runtime > Restart session) and run this cell again.")
 """
 
 
@@ -110,8 +121,8 @@ def run(notebook_paths, out_dir=None, mode=None, timeout=1800):
 
     from genlab import config
 
-    mode = mode or config.MODE
-    out_dir = Path(out_dir or paths.BUILD_DIR / "notebooks")
+    mode = config.check_mode(mode)
+    out_dir = Path(out_dir or paths.build_dir() / "notebooks")
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = []
     for number, path in enumerate(notebook_paths, start=1):
@@ -139,7 +150,7 @@ def notebook_paths():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m genlab.notebooks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="genlab notebooks", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     refresh_parser = commands.add_parser("refresh", help="execute in quick mode, keep only check-cell outputs")
     refresh_parser.add_argument("notebooks", nargs="+")

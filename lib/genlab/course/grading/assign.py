@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from genlab.grading import authoring, notebook as nbtools, runner
+from genlab.course.grading import authoring, versions as nbtools, runner
 
 
 def build(notebooks, out_dir, echo=print):

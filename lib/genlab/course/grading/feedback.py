@@ -47,7 +47,7 @@ def _explain(message):
 
 
 def render(row, assignment, instructor):
-    """The Markdown feedback for one :class:`~genlab.grading.grade.Row`."""
+    """The Markdown feedback for one :class:`~genlab.course.grading.grade.Row`."""
     cells = {cell.get("id"): cell for cell in instructor.cells}
     lines = [f"# Feedback: {row.student}, {assignment.name}", "",
              f"- File: `{Path(row.file).name}`",

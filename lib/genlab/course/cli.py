@@ -3,12 +3,15 @@
 Why it exists: one entry point for the course's tools, thin over genlab
 modules (STYLE.md: "thin entry points"). Subcommands:
 
-* ``genlab assign build|check|validate`` (genlab.grading.assign);
-* ``genlab grade`` (genlab.grading.grade);
+* ``genlab assign build|check|validate`` (genlab.course.grading.assign);
+* ``genlab grade`` (genlab.course.grading.grade);
 * delegated commands: a module with ``main(argv) -> int`` listed in
   :data:`DELEGATED` gets the rest of the command line and parses it itself.
   To add one, write the module and add one line to :data:`DELEGATED`
-  (``genlab report`` -> ``genlab.report.main``). It is imported only when used.
+  (``genlab report`` -> ``genlab.course.report.main``). It is imported only when used.
+
+Nothing here imports TensorFlow: ``genlab grade``, ``genlab assign`` and
+``--help`` start in well under a second (``tests/test_layout.py`` checks it).
 """
 
 import argparse
@@ -18,7 +21,9 @@ from pathlib import Path
 
 # name -> (module, help). The module's main(argv) receives the arguments after the name.
 DELEGATED = {
-    "report": ("genlab.report", "write the results report (see genlab.report)"),
+    "report": ("genlab.course.report", "write the results report (see genlab.course.report)"),
+    "notebooks": ("genlab.course.notebook_runner", "run notebooks into build/, or refresh their check outputs"),
+    "times": ("genlab.course.timing", "print the per-notebook test-time table (see genlab.course.timing)"),
 }
 
 DEFAULT_NOTEBOOKS = "notebooks/[0-9][0-9]_*.ipynb"
@@ -67,7 +72,9 @@ def _sanitize_file(option):
         if not Path(option).is_file():
             raise SystemExit(f"genlab: sanitize file {option} does not exist")
         return option
-    candidate = Path(__file__).resolve().parents[2] / "tests" / "nbval_sanitize.cfg"
+    from genlab import paths
+
+    candidate = paths.REPO_ROOT / "tests" / "nbval_sanitize.cfg"
     return str(candidate) if candidate.is_file() else None
 
 
@@ -131,7 +138,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    from genlab.grading import authoring
+    from genlab.course.grading import authoring
 
     try:
         if args.command == "assign":
@@ -145,7 +152,7 @@ def main(argv=None):
 
 
 def _assign(args, parser):
-    from genlab.grading import assign
+    from genlab.course.grading import assign
 
     if args.action is None:
         parser.print_help()
@@ -166,7 +173,7 @@ def _assign(args, parser):
 
 
 def _grade(args):
-    from genlab.grading import grade
+    from genlab.course.grading import grade
 
     if not Path(args.assignment).is_file():
         raise SystemExit(f"genlab: assignment notebook {args.assignment} does not exist")

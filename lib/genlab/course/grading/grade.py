@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genlab.grading import authoring, feedback, notebook as nbtools, runner, submission
+from genlab.course.grading import authoring, feedback, versions as nbtools, runner, submission
 
 STATUSES = ("graded", "error", "timeout", "invalid")
 FIXED_COLUMNS = ["student", "file", "status", "points", "max_points"]
@@ -155,7 +155,7 @@ def grade(assignment_path, submissions, out_dir, *, jobs=1, timeout=600, cell_ti
     """Grade every submission; write grades.csv and feedback/. Returns the rows.
 
     Raises:
-        genlab.grading.authoring.AuthoringError: the assignment notebook itself is unusable.
+        genlab.course.grading.authoring.AuthoringError: the assignment notebook itself is unusable.
     """
     instructor, assignment = nbtools.read_instructor(assignment_path)
     if not assignment.answers or not assignment.checks:

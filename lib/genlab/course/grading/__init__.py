@@ -1,0 +1,16 @@
+"""Assignments and grading for the genlab notebooks (``genlab assign`` and ``genlab grade``).
+
+Why it exists: students complete exercise cells in the course notebooks and
+instructors grade them without a server and without nbgrader, on the same
+tools the test suite uses (nbformat, pytest, nbval). Modules:
+
+* :mod:`~genlab.course.grading.authoring`: the markers (``### BEGIN SOLUTION``,
+  ``# CHECK <id> <points>``, ``# HIDDEN CHECK``) and the assignment structure;
+* :mod:`~genlab.course.grading.versions`: student version, graded notebook;
+* :mod:`~genlab.course.grading.submission`: reading and matching submissions
+  (tamper and drift);
+* :mod:`~genlab.course.grading.runner`: one pytest + nbval run in its own process;
+* :mod:`~genlab.course.grading.assign`: ``build``, ``check``, ``validate``;
+* :mod:`~genlab.course.grading.grade` and :mod:`~genlab.course.grading.feedback`:
+  ``grades.csv`` and per-student feedback.
+"""

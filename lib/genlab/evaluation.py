@@ -1,0 +1,120 @@
+"""The one evaluation protocol: a model's samples next to the real floor and the noise ceiling, at one N.
+
+Why it exists: an FID means something only beside the FID of real images
+against real images (the floor) and of noise against real images (the
+ceiling), measured in the same feature space at the same N. The report,
+the benchmark and notebooks 05 and 08 all call :func:`evaluate`, so no figure
+is computed twice in two slightly different ways. The metrics themselves
+are :mod:`genlab.metrics` (notebook 08 derives them).
+
+Example::
+
+    from genlab import evaluation
+    result = evaluation.evaluate(samples, dataset="mnist", n=1000, seed=42)
+    print(result)                       # a table: samples, floor, ceiling x FID, KID, IS, P, R
+    float(result["samples"]["FID"])     # one value
+"""
+
+import dataclasses
+
+import numpy as np
+
+from genlab import data, metrics, quiet  # noqa: F401  (quiet: TensorFlow without its start-up logs)
+
+EXTRACTOR_FOR = {"mnist": "mnist", "fashion_mnist": "fashion_mnist"}
+METRICS = ("FID", "KID", "IS", "precision", "recall")
+SAMPLES, FLOOR, CEILING = "samples", "real train (floor)", "uniform noise (ceiling)"
+
+
+def references(dataset, n, seed=0):
+    """``(reference, floor, noise)``: uint8 sets of the same N for one evaluation.
+
+    reference: N held-out (test) images; floor: N training images (disjoint from
+    the reference, drawn at random: the shipped subset is sorted by class);
+    noise: N images of uniform random pixels. N is capped by the smaller split.
+    """
+    (x_train, _), (x_test, _) = data.load(dataset)
+    rng = np.random.default_rng(seed)
+    n = min(int(n), len(x_test), len(x_train))
+    reference = x_test[rng.permutation(len(x_test))[:n]]
+    floor = x_train[rng.permutation(len(x_train))[:n]]
+    noise = rng.integers(0, 256, reference.shape, dtype=np.uint8)
+    return reference, floor, noise
+
+
+def measure(images, reference, extractor, which=METRICS):
+    """The metrics in ``which`` for ``images`` against ``reference``, as MetricResults (in order)."""
+    unknown = set(which) - set(METRICS)
+    if unknown:
+        raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
+    real, name = metrics.extract(reference, extractor)
+    fake, _ = metrics.extract(images, extractor)
+    results = {}
+    if "FID" in which:
+        results["FID"] = metrics.frechet_distance(real, fake)
+    if "KID" in which:
+        results["KID"] = metrics.kernel_distance(real, fake)
+    if "IS" in which:
+        results["IS"] = metrics.classifier_score(metrics.extract(images, extractor, logits=True)[0])
+    if "precision" in which or "recall" in which:
+        results["precision"], results["recall"] = metrics.precision_recall(real, fake)
+    return [dataclasses.replace(results[key], extractor=name) for key in which]
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """What :func:`evaluate` returns: ``result[label][metric]`` is a MetricResult.
+
+    Labels: "samples", "real train (floor)", "uniform noise (ceiling)".
+    """
+
+    dataset: str
+    extractor: str
+    n: int
+    values: dict
+
+    def __getitem__(self, label):
+        return self.values[label]
+
+    def rows(self, model="samples"):
+        """One dict per (set, metric), the samples' set named ``model`` (for reports and JSON)."""
+        return [dict(model=model if label == SAMPLES else label, dataset=self.dataset, metric=metric,
+                     extractor=self.extractor, n=self.n, value=float(result), std=result.std)
+                for label, by_metric in self.values.items() for metric, result in by_metric.items()]
+
+    def __str__(self):
+        metrics_ = list(next(iter(self.values.values())))
+        lines = [f"N={self.n:,} per set, {self.extractor} features, against held-out {self.dataset} images",
+                 f"{'':<24}" + "".join(f"{m:>11}" for m in metrics_)]
+        for label, by_metric in self.values.items():
+            lines.append(f"{label:<24}" + "".join(f"{float(by_metric[m]):>11.4g}" for m in metrics_))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def evaluate(images, dataset="mnist", n=1000, seed=0, which=METRICS, references_too=True, extractor=None):
+    """Measure ``images`` (uint8, or floats in [-1, 1]) with the floor and ceiling at the same N.
+
+    Args:
+        images: generated images, at least ``n`` of them (the first ``n`` are used).
+        dataset: "mnist" or "fashion_mnist": the real images and the extractor.
+        n: samples per set; capped by the held-out split (1,000 for the shipped subset).
+        seed: chooses the real subsets and the noise.
+        which: the metrics, a subset of :data:`METRICS`.
+        references_too: also measure the floor and the ceiling (False: samples only).
+        extractor: a feature extractor name or object (default: the dataset's classifier).
+    """
+    if dataset not in EXTRACTOR_FOR:
+        raise ValueError(f"dataset must be one of {tuple(EXTRACTOR_FOR)}, got {dataset!r}")
+    reference, floor, noise = references(dataset, n, seed)
+    images = np.asarray(images)
+    if len(images) < len(reference):
+        raise ValueError(f"need at least {len(reference)} generated images, got {len(images)}")
+    extractor = extractor or EXTRACTOR_FOR[dataset]
+    sets = {SAMPLES: images[:len(reference)]}
+    if references_too:
+        sets.update({FLOOR: floor, CEILING: noise})
+    values = {label: dict(zip(which, measure(x, reference, extractor, which))) for label, x in sets.items()}
+    name = next(iter(values[SAMPLES].values())).extractor
+    return Evaluation(dataset, name, len(reference), values)

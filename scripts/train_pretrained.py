@@ -1,0 +1,100 @@
+"""Train a model of the collection with its notebook's full-mode settings and ship its weights.
+
+Why it exists: quick mode (CPU, CI) trains only briefly, so notebooks load
+shipped weights for their results sections (:mod:`genlab.pretrained`). This
+script is the one command that makes each shipped file: it trains the
+registered model's family exactly as the notebook's full mode does, writes
+``data/pretrained/<name>.weights.h5`` and a manifest ``<name>.json`` with the
+SHA-256, the command, the time it took, the machine, the settings and the
+evaluation (FID, KID, IS, precision, recall with the real-vs-real floor and the
+noise ceiling at the same N, :mod:`genlab.evaluation`). data/README.md records
+the same. It refuses to write a file over the size limit.
+
+Usage::
+
+    python scripts/train_pretrained.py dcgan_mnist [--iterations N] [--checkpoint-dir DIR]
+
+Training resumes from ``--checkpoint-dir`` (default
+``build/checkpoints/pretrained_<name>``) if a run was interrupted.
+"""
+
+import argparse
+import datetime
+import json
+import platform
+import sys
+import time
+
+from genlab import config, evaluation, paths, pretrained, registry
+
+BUILDERS = {"genlab.models.dcgan": "genlab.models.dcgan:build_generator"}
+
+
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="a registered model with shipped weights, e.g. dcgan_mnist")
+    parser.add_argument("--iterations", type=int, default=None, help="default: the notebook's full mode")
+    parser.add_argument("--seed", type=int, default=None, help="default: the family's SEED")
+    parser.add_argument("--checkpoint-dir", default=None)
+    parser.add_argument("--n", type=int, default=1000, help="samples for the evaluation (default 1000)")
+    args = parser.parse_args(argv)
+    entry = registry.get(args.name)
+    if entry.pretrained != args.name:
+        parser.error(f"{args.name} is not registered with shipped weights (registry.py)")
+    family = entry.module()
+    seed = family.SEED if args.seed is None else args.seed
+    iterations = args.iterations or config.pick(**family.ITERATIONS, mode="full")
+    checkpoint_dir = args.checkpoint_dir or paths.build_dir() / "checkpoints" / f"pretrained_{args.name}"
+
+    start = time.time()
+    generator = family.train(dataset=entry.dataset, mode="full", seed=seed, checkpoint_dir=checkpoint_dir,
+                             iterations=iterations, progress=True)
+    seconds = time.time() - start
+    samples = family.sampler(generator)(args.n, seed=seed)
+    scores = evaluation.evaluate(samples, entry.dataset, n=args.n, seed=seed)
+    print(scores)
+
+    folder = pretrained.directory()
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / f"{args.name}.weights.h5"
+    generator.save_weights(weights)
+    size = weights.stat().st_size
+    if size > pretrained.MAX_BYTES:
+        weights.unlink()
+        print(f"FAILED: {weights.name} is {size:,} bytes, over the {pretrained.MAX_BYTES:,}-byte limit",
+              file=sys.stderr)
+        return 1
+    env = config.environment_report()
+    manifest = {
+        "name": args.name, "file": weights.name, "bytes": size, "sha256": paths.sha256(weights),
+        "builder": BUILDERS[entry.family], "notebook": entry.notebook, "dataset": entry.dataset,
+        "settings": {"iterations": iterations, "batch_size": family.BATCH_SIZE, "seed": seed,
+                     "learning_rate": family.LEARNING_RATE, "beta_1": family.BETA_1},
+        "command": "python scripts/train_pretrained.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "train_seconds": round(seconds),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+        "machine": f"{cpu_name()}, {platform.machine()}, GPU: {env['gpu']}",
+        "versions": {key: env[key] for key in ("tensorflow", "keras", "numpy", "genlab")},
+        "evaluation": {"n": scores.n, "extractor": scores.extractor, "seed": seed,
+                       "values": {label: {metric: round(float(value), 4) for metric, value in by_metric.items()}
+                                  for label, by_metric in scores.values.items()}},
+    }
+    (folder / f"{args.name}.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    total = sum(path.stat().st_size for path in folder.glob("*.weights.h5"))
+    print(f"wrote {weights} ({size:,} bytes, SHA-256 {manifest['sha256']}) in {seconds:.0f} s of training; "
+          f"all shipped weights: {total:,} bytes")
+    return 0 if total <= pretrained.MAX_TOTAL_BYTES else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

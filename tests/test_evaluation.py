@@ -1,0 +1,45 @@
+"""genlab.evaluation: the one protocol (samples, floor, ceiling at one N) behaves as it says."""
+
+import numpy as np
+import pytest
+
+from genlab import data, evaluation
+
+
+def test_real_digits_score_at_the_floor_and_noise_at_the_ceiling():
+    (x_train, _), _ = data.load_mnist(source="shipped")
+    real_like = x_train[np.random.default_rng(5).permutation(len(x_train))[:300]]
+    result = evaluation.evaluate(real_like, "mnist", n=300, seed=1)
+    assert result.n == 300 and result.extractor == "mnist"
+    assert set(result.values) == {evaluation.SAMPLES, evaluation.FLOOR, evaluation.CEILING}
+    fid = {label: float(result[label]["FID"]) for label in result.values}
+    assert fid[evaluation.SAMPLES] < 2 * fid[evaluation.FLOOR]
+    assert fid[evaluation.FLOOR] < fid[evaluation.CEILING] / 10
+    assert float(result[evaluation.CEILING]["recall"]) < 0.05 < float(result[evaluation.SAMPLES]["recall"])
+    rows = result.rows(model="real")
+    assert len(rows) == 15 and {r["n"] for r in rows} == {300} and rows[0]["model"] == "real"
+    assert "real train (floor)" in str(result) and "N=300" in str(result)
+
+
+def test_same_seed_same_figures_and_samples_only():
+    noise = np.random.default_rng(0).integers(0, 256, (200, 28, 28), dtype=np.uint8)
+    first = evaluation.evaluate(noise, n=200, seed=3, which=("FID",))
+    again = evaluation.evaluate(noise, n=200, seed=3, which=("FID",), references_too=False)
+    assert list(again.values) == [evaluation.SAMPLES]
+    assert float(first[evaluation.SAMPLES]["FID"]) == float(again[evaluation.SAMPLES]["FID"])
+
+
+def test_n_is_capped_by_the_held_out_split():
+    reference, floor, noise = evaluation.references("mnist", 10**6)
+    assert len(reference) == len(floor) == len(noise) == 1000  # the shipped subset holds out 1,000
+    assert reference.dtype == floor.dtype == noise.dtype == np.uint8
+
+
+def test_bad_arguments_are_clear_errors():
+    noise = np.zeros((10, 28, 28), np.uint8)
+    with pytest.raises(ValueError, match="at least 50"):
+        evaluation.evaluate(noise, n=50)
+    with pytest.raises(ValueError, match="dataset"):
+        evaluation.evaluate(noise, dataset="cifar10", n=10)
+    with pytest.raises(ValueError, match="unknown metrics"):
+        evaluation.evaluate(noise, n=10, which=("FID", "LPIPS"))

@@ -1,0 +1,69 @@
+"""genlab.pretrained: shipped weights load only when intact, and are what their manifest says."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from genlab import evaluation, paths, pretrained, registry
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A private copy of data/pretrained to damage."""
+    shutil.copytree(pretrained.directory(), tmp_path / "pretrained")
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
+    return tmp_path / "pretrained"
+
+
+def test_every_registered_model_with_weights_ships_them_within_the_size_rules():
+    shipped = [entry.pretrained for entry in map(registry.get, registry.names()) if entry.pretrained]
+    assert shipped and set(shipped) <= set(pretrained.names())
+    sizes = [(pretrained.directory() / pretrained.info(name)["file"]).stat().st_size for name in pretrained.names()]
+    assert max(sizes) <= pretrained.MAX_BYTES and sum(sizes) <= pretrained.MAX_TOTAL_BYTES
+    for name in pretrained.names():
+        info = pretrained.info(name)
+        assert info["sha256"] == paths.sha256(pretrained.directory() / info["file"])
+        assert info["command"].startswith("python scripts/train_pretrained.py ")
+
+
+def test_the_shipped_dcgan_scores_what_its_manifest_records():
+    """Same generator, same noise, same real subset: the recorded FID is reproduced, and beats noise."""
+    info = pretrained.info("dcgan_mnist")
+    entry = registry.get("dcgan_mnist")
+    recorded = info["evaluation"]
+    samples = entry.sampler()(recorded["n"], seed=recorded["seed"])
+    result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"], which=("FID",))
+    fid = {label: float(result[label]["FID"]) for label in result.values}
+    assert fid["samples"] == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
+    assert fid["real train (floor)"] < fid["samples"] < fid["uniform noise (ceiling)"] / 5
+    assert info["settings"]["iterations"] == 10000  # notebook 05's full mode
+
+
+def test_corrupt_weights_are_an_error_naming_the_file(data_copy):
+    info = pretrained.info("dcgan_mnist")
+    weights = data_copy / info["file"]
+    weights.write_bytes(weights.read_bytes()[:-16] + b"0" * 16)
+    with pytest.raises(paths.ChecksumError, match=f"{info['file']} is corrupt.*git checkout -- data/"):
+        pretrained.load("dcgan_mnist")
+    weights.unlink()
+    with pytest.raises(FileNotFoundError, match=f"{info['file']} is missing"):
+        pretrained.load("dcgan_mnist")
+
+
+def test_unknown_or_manifestless_models_are_clear_errors(data_copy):
+    with pytest.raises(FileNotFoundError, match="no shipped weights named 'nope'.*shipped: \\['dcgan_mnist'"):
+        pretrained.load("nope")
+    (data_copy / "dcgan_mnist.json").unlink()
+    with pytest.raises(FileNotFoundError, match="dcgan_mnist"):
+        pretrained.load("dcgan_mnist")
+
+
+def test_a_builder_outside_the_model_families_is_refused(data_copy):
+    manifest = data_copy / "dcgan_mnist.json"
+    info = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps(dict(info, builder="os:system")))
+    with pytest.raises(ValueError, match="not a genlab model family"):
+        pretrained.load("dcgan_mnist")
+    assert np.isfinite(info["train_seconds"])
