@@ -27,9 +27,6 @@ import time
 
 from genlab import config, evaluation, paths, pretrained, registry
 
-BUILDERS = {"genlab.models.dcgan": "genlab.models.dcgan:build_generator"}
-
-
 def cpu_name():
     try:
         for line in open("/proc/cpuinfo", encoding="utf-8"):
@@ -51,6 +48,8 @@ def main(argv=None):
     entry = registry.get(args.name)
     if entry.pretrained != args.name:
         parser.error(f"{args.name} is not registered with shipped weights (registry.py)")
+    # A family that ships weights names the builder of the shipped network and the settings
+    # its manifest records (genlab.models.dcgan: build_generator; BATCH_SIZE, LEARNING_RATE, ...).
     family = entry.module()
     seed = family.SEED if args.seed is None else args.seed
     iterations = args.iterations or config.pick(**family.ITERATIONS, mode="full")
@@ -77,9 +76,10 @@ def main(argv=None):
     env = config.environment_report()
     manifest = {
         "name": args.name, "file": weights.name, "bytes": size, "sha256": paths.sha256(weights),
-        "builder": BUILDERS[entry.family], "notebook": entry.notebook, "dataset": entry.dataset,
-        "settings": {"iterations": iterations, "batch_size": family.BATCH_SIZE, "seed": seed,
-                     "learning_rate": family.LEARNING_RATE, "beta_1": family.BETA_1},
+        "builder": f"{entry.family}:{family.SHIPPED_BUILDER}", "notebook": entry.notebook,
+        "dataset": entry.dataset,
+        "settings": {"iterations": iterations, "seed": seed,
+                     **{name.lower(): getattr(family, name) for name in family.MANIFEST_SETTINGS}},
         "command": "python scripts/train_pretrained.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "train_seconds": round(seconds),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),

@@ -28,6 +28,10 @@ SAMPLE_INTERVAL = {"quick": 10, "full": 1000}   # fixed-noise grid every this ma
 SEED = 42
 GENERATOR_FILTERS = (128, 64)
 DISCRIMINATOR_FILTERS = (32, 64, 128, 256)
+# What ships (genlab.pretrained, scripts/train_pretrained.py): the generator, and these settings
+# in its manifest.
+SHIPPED_BUILDER = "build_generator"
+MANIFEST_SETTINGS = ("BATCH_SIZE", "LEARNING_RATE", "BETA_1")
 
 
 def optimizer():
