@@ -9,8 +9,15 @@ tools the test suite uses (nbformat, pytest, nbval). Modules:
 * :mod:`~genlab.course.grading.versions`: student version, graded notebook;
 * :mod:`~genlab.course.grading.submission`: reading and matching submissions
   (tamper and drift);
-* :mod:`~genlab.course.grading.runner`: one pytest + nbval run in its own process;
+* :mod:`~genlab.course.grading.runner`: one pytest + nbval run in its own process,
+  with a time limit, a memory ceiling and a capped log;
+* :mod:`~genlab.course.grading.isolation`: the run's private folder, the memory
+  ceiling's per-process limit and the optional bubblewrap sandbox;
 * :mod:`~genlab.course.grading.assign`: ``build``, ``check``, ``validate``;
 * :mod:`~genlab.course.grading.grade` and :mod:`~genlab.course.grading.feedback`:
-  ``grades.csv`` and per-student feedback.
+  ``grades.csv`` and per-student feedback;
+* :mod:`~genlab.course.grading.summary`: the class summary (``summary.md``, ``summary.png``).
+
+The package imports nothing of genlab but :mod:`genlab.paths`, and never
+TensorFlow: only the graded notebooks' kernels load it.
 """
