@@ -110,6 +110,12 @@ def build_parser():
     grade.add_argument("--student-from", default="stem", metavar="RULE",
                        help="student name from the file name: stem (alice.ipynb -> alice, default), "
                             "parent (alice/05_dcgan.ipynb -> alice) or regex:PATTERN (first group)")
+    grade.add_argument("--memory", default="4G", metavar="SIZE",
+                       help="memory ceiling of each submission's run, e.g. 4G or 512M; a run that "
+                            "passes it is stopped and marked 'memory' (default 4G; 'none' for no ceiling)")
+    grade.add_argument("--sandbox", action="store_true",
+                       help="run each submission in a bubblewrap sandbox: file system read-only except "
+                            "its own folder, no network (needs the bubblewrap package)")
     _add_run_options(grade, 600, 300)
 
     for name, (_, help_text) in DELEGATED.items():
@@ -173,21 +179,26 @@ def _assign(args, parser):
 
 
 def _grade(args):
-    from genlab.course.grading import grade
+    from genlab.course.grading import grade, isolation
 
     if not Path(args.assignment).is_file():
         raise SystemExit(f"genlab: assignment notebook {args.assignment} does not exist")
     try:
         grade.student_name("x.ipynb", args.student_from)
+        memory = isolation.parse_size(args.memory)
     except ValueError as error:
         raise SystemExit(f"genlab: {error}") from None
     missing = [s for s in args.submissions if not Path(s).exists()]
     if missing:
         print(f"genlab: warning: {len(missing)} submission path(s) do not exist; they get an "
               f"'invalid' row: {', '.join(missing)}", file=sys.stderr)
-    rows = grade.grade(args.assignment, args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
-                       cell_timeout=args.cell_timeout, student_from=args.student_from,
-                       sanitize_with=_sanitize_file(args.sanitize_with))
+    try:
+        rows = grade.grade(args.assignment, args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
+                           cell_timeout=args.cell_timeout, student_from=args.student_from,
+                           sanitize_with=_sanitize_file(args.sanitize_with), memory=memory,
+                           sandbox=args.sandbox)
+    except isolation.SandboxUnavailable as error:
+        raise SystemExit(f"genlab: {error}") from None
     return 0 if all(row is not None for row in rows) else 1
 
 

@@ -2,7 +2,8 @@
 
 Why it exists: grades.csv tells the instructor the numbers; the student needs
 to know, per check, whether it passed and, if not, what was expected and
-what their code produced (or the error it raised). Kept apart from
+what their code produced (or the error it raised), and which of their cells
+failed or did not finish outside the checks. Kept apart from
 ``grade`` so the wording can change without touching the grading logic.
 """
 
@@ -10,6 +11,7 @@ import re
 from pathlib import Path
 
 MAX_LINES = 40
+MAX_LINE_CHARS = 300  # one printed line can be megabytes long
 
 
 def _points(value):
@@ -28,7 +30,8 @@ def _reference_text(cell):
 
 
 def _trim(text, limit=MAX_LINES):
-    lines = text.strip().splitlines()
+    lines = [line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + " ..."
+             for line in text.strip().splitlines()]
     if len(lines) > limit:
         lines = lines[: limit // 2] + [f"... ({len(lines) - limit} lines omitted) ..."] + lines[-limit // 2:]
     return "\n".join(lines)
@@ -41,6 +44,8 @@ def _explain(message):
         if "Traceback:" in rest:
             rest = rest[rest.index("Traceback:") + len("Traceback:"):]
         message = head + "\n" + rest
+    message = message.replace("Previous cell timed out, expected cell to fail",
+                              "Not checked: an earlier cell timed out.")
     lines = [line for line in message.splitlines() if line.strip() != "Notebook cell execution failed"]
     lines = [re.sub(r"^Cell \d+: ", "", line) for line in lines]
     return _trim(re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(lines)))
@@ -80,10 +85,15 @@ def render(row, assignment, instructor):
             last = [line for line in message.splitlines() if line.strip()]
             message = last[-1] if last else ""
         lines += ["What happened:", "", "```", _explain(message) or "(no message)", "```", ""]
-    if row.answer_errors:
-        lines += ["## Errors in your answer cells", ""]
-        for answer_id, message in row.answer_errors.items():
-            lines += [f"### answer cell {answer_id}", "", "```", _explain(message), "```", ""]
+    if row.cells:
+        lines += ["## Cells that failed or did not finish", "",
+                  "Outside the checks, these cells raised an error, hit a limit, or were running "
+                  "when the run was stopped:", ""]
+        for problem in row.cells:
+            lines += [f"### {problem.label}", "", f"First line: `{problem.first_line}`", "",
+                      f"What happened: {problem.summary}", ""]
+            if problem.message and problem.kind != "timeout":
+                lines += ["```", _explain(problem.message), "```", ""]
     return "\n".join(lines)
 
 
