@@ -6,9 +6,13 @@ the others are the untouched student version (zero on solution-dependent
 checks, and they fail fast at the first NotImplementedError). The script
 prints the wall-clock time, the per-submission mean and the status counts.
 
+With ``--sandbox`` every run goes through bubblewrap, so running the script
+twice (with and without) measures the sandbox's cost per submission.
+
 Usage (quick mode, from the repository root):
 
-    PYTHONPATH=lib .venv/bin/python scripts/time_grading.py notebooks/05_dcgan.ipynb --count 30 --jobs 2
+    .venv/bin/python scripts/time_grading.py notebooks/05_dcgan.ipynb --count 30 --jobs 2
+    .venv/bin/python scripts/time_grading.py tests/fixtures/tiny_assignment.ipynb --count 10 --sandbox
 """
 
 import argparse
@@ -19,8 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-import genlab  # noqa: F401  (silences TensorFlow before anything else)
-from genlab.course.grading import grade, versions as nbtools
+from genlab.course.grading import grade, isolation, versions as nbtools
 
 
 def make_submissions(notebook_path, folder, count):
@@ -47,19 +50,24 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--out", default="build/grading-timing")
+    parser.add_argument("--memory", default="4G", help="memory ceiling per run (default 4G; none for none)")
+    parser.add_argument("--sandbox", action="store_true", help="run each submission in bubblewrap")
     args = parser.parse_args(argv)
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
     assignment = make_submissions(args.notebook, out / "submissions", args.count)
     start = time.perf_counter()
     rows = grade.grade(args.notebook, [out / "submissions"], out / "grades", jobs=args.jobs,
-                       timeout=args.timeout)
+                       timeout=args.timeout, memory=isolation.parse_size(args.memory), sandbox=args.sandbox)
     elapsed = time.perf_counter() - start
     statuses = collections.Counter(row.status for row in rows)
     full = sum(row.points == assignment.max_points for row in rows)
-    print(f"{len(rows)} submissions of {Path(args.notebook).name}, --jobs {args.jobs}: {elapsed:.0f} s "
-          f"({elapsed / 60:.1f} min, {elapsed / len(rows):.1f} s per submission); statuses {dict(statuses)}; "
-          f"{full} with full marks")
+    run_seconds = sorted(row.seconds for row in rows)
+    print(f"{len(rows)} submissions of {Path(args.notebook).name}, --jobs {args.jobs}"
+          f"{', --sandbox' if args.sandbox else ''}: {elapsed:.1f} s ({elapsed / 60:.1f} min, "
+          f"{elapsed / len(rows):.2f} s per submission; median run {run_seconds[len(rows) // 2]:.2f} s); "
+          f"statuses {dict(statuses)}; {full} with full marks; "
+          f"largest memory of a run {isolation.format_size(max(row.peak_memory for row in rows) or 0)}")
     return 0 if len(rows) == args.count else 1
 
 
