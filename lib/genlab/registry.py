@@ -109,3 +109,4 @@ def get(name):
 # The collection's models: one line per model.
 register("dcgan_mnist", "mnist", "genlab.models.dcgan", "05_dcgan", pretrained="dcgan_mnist")
 register("dcgan_fashion_mnist", "fashion_mnist", "genlab.models.dcgan", "05_dcgan")
+register("vae_mnist", "mnist", "genlab.models.vae", "02_vae", pretrained="vae_mnist")

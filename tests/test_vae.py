@@ -1,0 +1,115 @@
+"""genlab.models.vae: the reparameterization layer, the KL term, the loss, the builders and the shipped VAEs."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from genlab import evaluation, pretrained, registry
+from genlab.models import vae
+
+
+def test_sampling_draws_have_the_requested_mean_and_variance():
+    n = 40_000
+    mean = np.tile(np.array([[2.0, -1.0, 0.0]], "float32"), (n, 1))
+    std = np.array([0.5, 2.0, 1.0], "float32")
+    log_var = np.tile(np.log(std ** 2)[None], (n, 1))
+    z = np.asarray(vae.Sampling(seed=0)([mean, log_var]))
+    assert z.shape == (n, 3)
+    # Sample mean within 4 standard errors; sample variance within 4 of its standard errors (2 sigma^4 / n).
+    assert np.all(np.abs(z.mean(axis=0) - mean[0]) < 4 * std / np.sqrt(n))
+    assert np.all(np.abs(z.var(axis=0) - std ** 2) < 4 * std ** 2 * np.sqrt(2.0 / n))
+    # The draws are Gaussian: the standardized values have no skew and no excess kurtosis to speak of.
+    standardized = (z - mean[0]) / std
+    assert np.all(np.abs((standardized ** 3).mean(axis=0)) < 0.05)
+    assert np.all(np.abs((standardized ** 4).mean(axis=0) - 3.0) < 0.15)
+
+
+def test_sampling_is_differentiable_in_mu_and_sigma_and_seeded():
+    mean = tf.Variable(np.zeros((5, 2), "float32"))
+    log_var = tf.Variable(np.zeros((5, 2), "float32"))
+    layer = vae.Sampling(seed=3)
+    with tf.GradientTape(persistent=True) as tape:
+        z = layer([mean, log_var])
+        total = tf.reduce_sum(z)
+    np.testing.assert_allclose(tape.gradient(total, mean), np.ones((5, 2)))          # dz/dmu = 1
+    epsilon = z.numpy() - mean.numpy()                                                 # sigma = 1 here
+    np.testing.assert_allclose(tape.gradient(total, log_var), 0.5 * epsilon, rtol=1e-5)  # dz/dlog_var = sigma eps / 2
+    again = vae.Sampling(seed=3)([mean, log_var]).numpy()
+    np.testing.assert_array_equal(z.numpy(), again)
+    config = layer.get_config()
+    assert config["seed"] == 3 and vae.Sampling.from_config(config).seed == 3
+
+
+def test_kl_matches_its_closed_form_tfp_and_monte_carlo():
+    rng = np.random.default_rng(0)
+    mean = rng.normal(size=(7, 4)).astype("float32")
+    log_var = rng.normal(scale=0.7, size=(7, 4)).astype("float32")
+    ours = np.asarray(vae.kl_divergence(mean, log_var))
+    closed = 0.5 * np.sum(np.exp(log_var) + mean ** 2 - 1.0 - log_var, axis=-1)
+    np.testing.assert_allclose(ours, closed, rtol=1e-5)
+    library = tfp.distributions.kl_divergence(tfp.distributions.Normal(mean, np.exp(0.5 * log_var)),
+                                              tfp.distributions.Normal(0.0, 1.0)).numpy().sum(axis=-1)
+    np.testing.assert_allclose(ours, library, rtol=1e-4, atol=1e-5)
+    # Monte Carlo: E_q[log q(z) - log p(z)] with 200,000 draws per example.
+    std = np.exp(0.5 * log_var)
+    z = mean + std * rng.normal(size=(200_000, 7, 4))
+    log_q = -0.5 * (((z - mean) / std) ** 2 + np.log(2 * np.pi) + log_var)
+    log_p = -0.5 * (z ** 2 + np.log(2 * np.pi))
+    np.testing.assert_allclose((log_q - log_p).sum(axis=-1).mean(axis=0), ours, atol=0.05)
+    assert np.allclose(vae.kl_divergence(np.zeros((2, 3)), np.zeros((2, 3))), 0.0)   # q = prior
+
+
+def test_reconstruction_loss_is_the_bernoulli_negative_log_likelihood():
+    rng = np.random.default_rng(1)
+    images = (rng.random((3, 28, 28, 1)) > 0.5).astype("float32")
+    logits = rng.normal(size=(3, 28, 28, 1)).astype("float32")
+    p = 1 / (1 + np.exp(-logits.astype(np.float64)))
+    expected = -(images * np.log(p) + (1 - images) * np.log(1 - p)).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(np.asarray(vae.reconstruction_loss(images, logits)), expected, rtol=1e-4)
+
+
+def test_train_step_logs_both_terms_and_minimises_their_weighted_sum():
+    model = vae.build_small_vae(2, hidden=16, beta=2.0, seed=0)
+    images = vae.binarize(np.random.default_rng(2).integers(0, 256, (128, 28, 28), dtype=np.uint8))
+    history = vae.fit(model, images, 4, seed=0)
+    logs = {key: values[-1] for key, values in history.history.items()}
+    assert set(logs) == {"loss", "reconstruction", "kl"}
+    assert logs["loss"] == pytest.approx(logs["reconstruction"] + 2.0 * logs["kl"], rel=1e-4)
+    elbo = vae.elbo(model, images[:8])
+    assert elbo.shape == (8,) and np.all(elbo < 0)
+
+
+def test_builders_shapes_and_bad_arguments():
+    encoder, decoder = vae.build_encoder(), vae.build_decoder()
+    assert encoder.output_shape == [(None, vae.LATENT_DIM), (None, vae.LATENT_DIM)]
+    assert decoder.input_shape == (None, vae.LATENT_DIM) and decoder.output_shape == (None, 28, 28, 1)
+    with pytest.raises(ValueError):
+        vae.build_encoder(latent_dim=0)
+    with pytest.raises(ValueError):
+        vae.build_decoder(image_shape=(30, 30, 1))
+    with pytest.raises(ValueError):
+        vae.binarize(np.zeros((2, 28, 28), "float32"))
+
+
+def test_sharpness_is_lower_for_blurred_images():
+    rng = np.random.default_rng(3)
+    images = (rng.random((4, 28, 28)) > 0.7).astype(np.uint8) * 255
+    blurred = (images[:, :-1, :-1].astype(float) + images[:, 1:, :-1] + images[:, :-1, 1:] + images[:, 1:, 1:]) / 4
+    blurred = np.pad(blurred, ((0, 0), (0, 1), (0, 1))).round().astype(np.uint8)
+    assert np.all(vae.mean_gradient_magnitude(blurred) < vae.mean_gradient_magnitude(images))
+    assert np.all(vae.mean_gradient_magnitude(np.full((2, 28, 28), 90, np.uint8)) == 0)
+
+
+def test_the_shipped_vae_scores_what_its_manifest_records():
+    """Same VAE, same noise, same real subset: the recorded FID is reproduced, between floor and ceiling."""
+    info = pretrained.info("vae_mnist")
+    recorded = info["evaluation"]
+    models = pretrained.load("vae_mnist")
+    assert {"vae", "latent_2d", "beta_2d", "anomaly"} <= set(vars(models))
+    samples = registry.get("vae_mnist").module().sampler(models)(recorded["n"], seed=recorded["seed"])
+    result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"], which=("FID",))
+    fid = {label: float(result[label]["FID"]) for label in result.values}
+    assert fid["samples"] == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
+    assert fid["real train (floor)"] < fid["samples"] < fid["uniform noise (ceiling)"] / 5
+    assert info["settings"]["iterations"] == vae.ITERATIONS["full"]
