@@ -89,6 +89,9 @@ def main(argv=None):
                        "values": {label: {metric: round(float(value), 4) for metric, value in by_metric.items()}
                                   for label, by_metric in scores.values.items()}},
     }
+    if hasattr(family, "likelihood"):   # likelihood-based families also record their held-out likelihood
+        manifest["likelihood"] = family.likelihood(generator, entry.dataset, seed=seed)
+        print(manifest["likelihood"])
     (folder / f"{args.name}.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     total = sum(path.stat().st_size for path in folder.glob("*.weights.h5"))
     print(f"wrote {weights} ({size:,} bytes, SHA-256 {manifest['sha256']}) in {seconds:.0f} s of training; "
