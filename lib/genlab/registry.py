@@ -111,3 +111,4 @@ register("dcgan_mnist", "mnist", "genlab.models.dcgan", "05_dcgan", pretrained="
 register("dcgan_fashion_mnist", "fashion_mnist", "genlab.models.dcgan", "05_dcgan")
 register("vae_mnist", "mnist", "genlab.models.vae", "02_vae", pretrained="vae_mnist")
 register("realnvp_mnist", "mnist", "genlab.models.flows", "13_normalizing_flows", pretrained="realnvp_mnist")
+register("pixelcnn_mnist", "mnist", "genlab.models.pixelcnn", "03_pixelcnn", pretrained="pixelcnn_mnist")
