@@ -28,10 +28,10 @@ LATENT_DIM = 16                        # 784 pixels -> 16 numbers: undercomplete
 FILTERS = (32, 64)                     # encoder convolutions (stride 2 each: 28 -> 14 -> 7); decoder mirrors
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3                   # Adam's default; the reconstruction loss is smooth, no GAN balance to keep
-ITERATIONS = {"quick": 60, "full": 3000}          # batches; config.pick(**ITERATIONS)
+ITERATIONS = {"quick": 40, "full": 3000}          # batches; config.pick(**ITERATIONS)
 LOG_EVERY = {"quick": 20, "full": 100}            # batches per Keras "epoch": one loss point, one checkpoint
 NOISE_STD = 0.5                        # the denoising autoencoder's Gaussian corruption, on pixels in [0, 1]
-DENOISE_ITERATIONS = {"quick": 60, "full": 1000}  # fine-tuning the trained autoencoder on noisy inputs
+DENOISE_ITERATIONS = {"quick": 40, "full": 1000}  # fine-tuning the trained autoencoder on noisy inputs
 SEED = 42
 # What ships (genlab.pretrained, scripts/train_pretrained.py): the whole autoencoder (encoder and
 # decoder, so the notebook can reconstruct as well as decode), with these settings in its manifest.
