@@ -106,10 +106,10 @@ def get(name):
     return _REGISTRY[name]
 
 
-# The collection's models: one line per model.
+# The collection's models: one line per model, in notebook order.
+register("autoencoder_mnist", "mnist", "genlab.models.autoencoder", "01_autoencoders", pretrained="autoencoder_mnist")
+register("vae_mnist", "mnist", "genlab.models.vae", "02_vae", pretrained="vae_mnist")
+register("pixelcnn_mnist", "mnist", "genlab.models.pixelcnn", "03_pixelcnn", pretrained="pixelcnn_mnist")
 register("dcgan_mnist", "mnist", "genlab.models.dcgan", "05_dcgan", pretrained="dcgan_mnist")
 register("dcgan_fashion_mnist", "fashion_mnist", "genlab.models.dcgan", "05_dcgan")
-register("vae_mnist", "mnist", "genlab.models.vae", "02_vae", pretrained="vae_mnist")
 register("realnvp_mnist", "mnist", "genlab.models.flows", "13_normalizing_flows", pretrained="realnvp_mnist")
-register("pixelcnn_mnist", "mnist", "genlab.models.pixelcnn", "03_pixelcnn", pretrained="pixelcnn_mnist")
-register("autoencoder_mnist", "mnist", "genlab.models.autoencoder", "01_autoencoders", pretrained="autoencoder_mnist")
