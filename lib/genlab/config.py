@@ -9,17 +9,20 @@ at import) and then fixed for the process; code that needs another mode
 passes it explicitly (``pick(..., mode="full")``), so no global is flipped.
 
 The **precision** is Keras' global dtype policy for the models a notebook
-builds: ``mixed_bfloat16`` (bfloat16 arithmetic, float32 weights) where the
-hardware computes bfloat16 natively, ``float32`` elsewhere. Where bfloat16 is
-native it trains the book's DCGAN markedly faster for the same sample quality
-(``benchmarks/precision.py``); where it is emulated (e.g. AVX2-only CPUs) it
-is slower, so genlab only chooses it where it is native. The environment
-variable ``GENLAB_PRECISION`` (auto, float32 or mixed_bfloat16) lets a student
-force either. Like the mode it is found on first use; unlike the mode it
-changes nothing until a notebook calls :func:`use_precision` before building
-its models (Keras layers take the policy in force when they are created).
-The metrics' feature extractors are always float32 (:func:`precision_scope`),
-so a Frechet distance means the same under both policies.
+builds, set by the environment variable ``GENLAB_PRECISION``: ``float32``
+(the default), ``mixed_bfloat16`` (bfloat16 arithmetic, float32 weights), or
+``auto``: mixed_bfloat16 where the hardware computes bfloat16 natively,
+float32 elsewhere (emulated bfloat16, e.g. on AVX2-only CPUs, is slower).
+Why float32 is the default (``benchmarks/precision.py``, 5 seeds, 2-core AMD
+EPYC with AVX512-BF16): mixed_bfloat16 trained the book's DCGAN 1.68x faster,
+but after 1,000 iterations its samples' FID was worse in 4 of 5 seeds (by 5.0
+on average, 95% interval -4 to +14), so equal quality is not shown; a student
+who wants the speed sets ``GENLAB_PRECISION=auto`` (or calls
+``use_precision("auto")``). Like the mode it is found on first use; unlike the
+mode it changes nothing until a notebook calls :func:`use_precision` before
+building its models (Keras layers take the policy in force when they are
+created). The metrics' feature extractors are always float32
+(:func:`precision_scope`), so a Frechet distance means the same under both.
 
 The notebooks' first genlab import is this module: it imports TensorFlow
 through :mod:`genlab.quiet`, without its start-up logs.
@@ -38,6 +41,7 @@ MODES = ("quick", "full")
 ENV_VAR = "GENLAB_MODE"
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 PRECISION_ENV_VAR = "GENLAB_PRECISION"
+DEFAULT_PRECISION = "float32"  # not "auto": see the module docstring (benchmarks/precision.py)
 # CPU flags of instructions that compute bfloat16 (Linux /proc/cpuinfo names): AVX512-BF16
 # (Intel Cooper Lake and later, AMD Zen 4 and later) and AMX-BF16 (Intel Sapphire Rapids and later).
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -152,7 +156,8 @@ def detect_precision(environ=None, flags=None, gpus=None):
     """``(policy, reason)``: the Keras dtype policy from ``GENLAB_PRECISION``, or by hardware for auto.
 
     Args:
-        environ: the environment to read (default ``os.environ``); unset or empty means auto.
+        environ: the environment to read (default ``os.environ``); unset or empty means
+            :data:`DEFAULT_PRECISION`.
         flags, gpus: the hardware, as for :func:`native_bfloat16` (default: this machine's).
 
     Returns:
@@ -162,18 +167,21 @@ def detect_precision(environ=None, flags=None, gpus=None):
         ValueError: ``GENLAB_PRECISION`` is set to something other than auto/float32/mixed_bfloat16.
     """
     environ = os.environ if environ is None else environ
-    value = environ.get(PRECISION_ENV_VAR, "").strip().lower() or "auto"
-    if value not in PRECISIONS:
+    value = environ.get(PRECISION_ENV_VAR, "").strip().lower()
+    if value and value not in PRECISIONS:
         raise ValueError(
             f"{PRECISION_ENV_VAR}={environ[PRECISION_ENV_VAR]!r} is not a precision genlab knows; "
-            f"set it to one of {', '.join(PRECISIONS)} (or unset it for auto)."
+            f"set it to one of {', '.join(PRECISIONS)} (or unset it for {DEFAULT_PRECISION})."
         )
-    if value != "auto":
+    if value and value != "auto":
         return value, f"{PRECISION_ENV_VAR}={value}"
     native = native_bfloat16(flags, gpus)
-    if native:
-        return "mixed_bfloat16", f"auto, native bfloat16: {native}"
-    return "float32", "auto, no native bfloat16"
+    auto = "mixed_bfloat16" if native else "float32"
+    found = f"native bfloat16: {native}" if native else "no native bfloat16"
+    if value == "auto" or DEFAULT_PRECISION == "auto":
+        return auto, f"{'auto' if value else 'default auto'}, {found}"
+    # The default, float32: the report also tells the student what auto would choose here.
+    return DEFAULT_PRECISION, f"default; auto would choose {auto} here, {found}"
 
 
 def precision():
@@ -192,7 +200,7 @@ def check_precision(policy):
     if policy is None:
         return precision()
     if policy == "auto":
-        return detect_precision({})[0]
+        return detect_precision({PRECISION_ENV_VAR: "auto"})[0]
     if policy not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS} or None, got {policy!r}")
     return policy
