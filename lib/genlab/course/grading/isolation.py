@@ -265,6 +265,11 @@ def sandbox_command(command, run_dir, *, data_dir=None, hide=()):
     # Mounted before the run folder, so the run folder can live inside a hidden one
     # (bwrap binds every source from the real root, not from the sandbox built so far).
     args += (["--size", str(SANDBOX_TMP_BYTES)] if has_size else []) + ["--tmpfs", "/tmp"]
+    # The private /tmp would hide a checkout, a virtual environment or data that live under /tmp
+    # (a CI clone, a pip install in a temporary folder): bind those back, read-only.
+    for folder in _needed():
+        if Path("/tmp") in folder.parents and folder.is_dir():
+            args += ["--ro-bind", str(folder), str(folder)]
     hidden = [f for f in sorted({str(Path(f).resolve()) for f in hide if hideable(f)}) if f != "/tmp"]
     for folder in hidden:
         args += (["--size", str(1 << 20)] if has_size else []) + ["--tmpfs", folder]
