@@ -197,17 +197,21 @@ def to_unit_range(images, value_range="auto"):
 def to_dataset(images, batch_size, to="tanh", shuffle=True, seed=None, repeat=False, labels=None):
     """A tf.data pipeline of scaled images (and labels): shuffle, batch, prefetch.
 
+    Every family's iteration-based training uses it (GAN loop aside), so batches are
+    drawn the same way everywhere.
+
     Args:
-        images: uint8 array (N, H, W) or (N, H, W, C).
+        images: uint8 array (N, H, W) or (N, H, W, C); with ``to=None``, any array
+            already prepared for the model (used as float32, shape unchanged).
         batch_size: images per batch; the last partial batch is dropped so
             every batch has the same shape (no retracing).
-        to: "tanh" ([-1, 1]) or "sigmoid" ([0, 1]).
-        repeat: cycle forever (for iteration-based GAN training).
+        to: "tanh" ([-1, 1]), "sigmoid" ([0, 1]) or None (no scaling).
+        repeat: cycle forever (for iteration-based training).
         labels: optional array; batches are then ``(images, labels)``.
     """
     import tensorflow as tf
 
-    scaled = scale_images(images, to=to)
+    scaled = np.asarray(images, np.float32) if to is None else scale_images(images, to=to)
     items = scaled if labels is None else (scaled, np.asarray(labels))
     dataset = tf.data.Dataset.from_tensor_slices(items)
     if shuffle:

@@ -139,15 +139,16 @@ def fit(model, images, iterations, log_every, noise_std=None, seed=SEED, callbac
     """
     import tensorflow as tf
 
+    from genlab import data
+
     images = images if images.ndim == 4 else images[..., None]
-    dataset = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed).repeat()
-    dataset = dataset.batch(BATCH_SIZE, drop_remainder=True)
+    dataset = data.to_dataset(images, BATCH_SIZE, to=None, seed=seed, repeat=True)
     if noise_std:
         dataset = dataset.map(lambda clean: (tf.clip_by_value(
             clean + tf.random.normal(tf.shape(clean), stddev=noise_std, seed=seed), 0.0, 1.0), clean))
     else:
         dataset = dataset.map(lambda clean: (clean, clean))
-    return model.fit(dataset.prefetch(tf.data.AUTOTUNE), epochs=math.ceil(iterations / log_every),
+    return model.fit(dataset, epochs=math.ceil(iterations / log_every),
                      steps_per_epoch=log_every, callbacks=list(callbacks), validation_data=validation, verbose=0)
 
 

@@ -273,8 +273,9 @@ def mnist_dataset(images, seed=SEED):
         p = ALPHA + (1.0 - 2.0 * ALPHA) * values
         return tf.math.log(p) - tf.math.log1p(-p)
 
-    return (tf.data.Dataset.from_tensor_slices(flat).shuffle(len(flat), seed=seed).repeat()
-            .batch(BATCH_SIZE, drop_remainder=True).map(dequantize).prefetch(tf.data.AUTOTUNE))
+    from genlab import data
+
+    return data.to_dataset(flat, BATCH_SIZE, to=None, seed=seed, repeat=True).map(dequantize)
 
 
 def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):

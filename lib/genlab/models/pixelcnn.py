@@ -288,10 +288,10 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
 
 
 def _batches(levels_array, seed):
-    import tensorflow as tf
+    from genlab import data
 
-    return (tf.data.Dataset.from_tensor_slices((to_input(levels_array), levels_array))
-            .shuffle(len(levels_array), seed=seed).repeat().batch(BATCH_SIZE, drop_remainder=True))
+    return data.to_dataset(to_input(levels_array), BATCH_SIZE, to=None, seed=seed, repeat=True,
+                           labels=levels_array)
 
 
 def compare(epochs=5, seed=SEED, n_held_out=1000):

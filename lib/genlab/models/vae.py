@@ -239,16 +239,13 @@ def fit(model, images, iterations, seed=SEED, checkpoint_dir=None, progress=Fals
 
     Returns the Keras History: loss, reconstruction and kl per epoch (and val_* with ``validation``).
     """
-    import tensorflow as tf
-
-    from genlab import callbacks
+    from genlab import callbacks, data
 
     x = binarize(images) if np.asarray(images).dtype == np.uint8 else np.asarray(images, "float32")
     iterations = int(iterations)
     # Epochs of equal length that add up to exactly ``iterations`` batches, each at most one pass.
     steps = max(d for d in range(1, min(iterations, len(x) // BATCH_SIZE) + 1) if iterations % d == 0)
-    dataset = (tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed).repeat()
-               .batch(BATCH_SIZE, drop_remainder=True))
+    dataset = data.to_dataset(x, BATCH_SIZE, to=None, seed=seed, repeat=True)
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
     return model.fit(dataset, epochs=iterations // steps, steps_per_epoch=steps, verbose=0, shuffle=False,
                      validation_data=None if validation is None else binarize(validation),
