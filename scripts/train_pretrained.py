@@ -13,6 +13,7 @@ the same. It refuses to write a file over the size limit.
 Usage::
 
     python scripts/train_pretrained.py dcgan_mnist [--iterations N] [--checkpoint-dir DIR]
+    python scripts/train_pretrained.py dcgan_mnist --evaluate-only   # re-measure the shipped weights
 
 Training resumes from ``--checkpoint-dir`` (default
 ``build/checkpoints/pretrained_<name>``) if a run was interrupted.
@@ -37,6 +38,28 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+def evaluate_only(name, argv=None):
+    """Re-measure shipped weights with the manifest's N and seed (e.g. after the metrics changed).
+
+    Rewrites only ``evaluation`` (values, the command and the date of the
+    measurement); the weights, their SHA-256 and the training record stay.
+    """
+    info = pretrained.info(name)
+    recorded = info["evaluation"]
+    entry = registry.get(name)
+    samples = entry.module().sampler(pretrained.load(name))(recorded["n"], seed=recorded["seed"])
+    scores = evaluation.evaluate(samples, entry.dataset, n=recorded["n"], seed=recorded["seed"])
+    print(scores)
+    info["evaluation"] = dict(
+        recorded, extractor=scores.extractor,
+        values={label: {metric: round(float(value), 4) for metric, value in by_metric.items()}
+                for label, by_metric in scores.values.items()},
+        command="python scripts/train_pretrained.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"))
+    (pretrained.directory() / f"{name}.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="a registered model with shipped weights, e.g. dcgan_mnist")
@@ -44,7 +67,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=None, help="default: the family's SEED")
     parser.add_argument("--checkpoint-dir", default=None)
     parser.add_argument("--n", type=int, default=1000, help="samples for the evaluation (default 1000)")
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="no training: re-measure the shipped weights and rewrite only the manifest's evaluation")
     args = parser.parse_args(argv)
+    if args.evaluate_only:
+        return evaluate_only(args.name, argv)
     entry = registry.get(args.name)
     if entry.pretrained != args.name:
         parser.error(f"{args.name} is not registered with shipped weights (registry.py)")

@@ -43,3 +43,22 @@ def test_bad_arguments_are_clear_errors():
         evaluation.evaluate(noise, dataset="cifar10", n=10)
     with pytest.raises(ValueError, match="unknown metrics"):
         evaluation.evaluate(noise, n=10, which=("FID", "LPIPS"))
+
+
+def test_every_measure_ranks_noise_below_the_shipped_dcgan_below_real_digits():
+    """The shipped DCGAN's samples at its manifest's N and seed: FID, KID, IS, precision and recall all
+    put uniform noise worst, real training digits best and the DCGAN between (precision/recall on the
+    unit-length conv features; on FID's 128-d features noise scored precision 1.0: test_metrics)."""
+    from genlab import pretrained, registry
+
+    recorded = pretrained.info("dcgan_mnist")["evaluation"]
+    samples = registry.get("dcgan_mnist").sampler()(recorded["n"], seed=recorded["seed"])
+    result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"])
+    for metric in evaluation.METRICS:
+        noise, dcgan, real = (float(result[label][metric])
+                              for label in (evaluation.CEILING, evaluation.SAMPLES, evaluation.FLOOR))
+        better_is_lower = metric in ("FID", "KID")
+        ordered = noise > dcgan > real if better_is_lower else noise < dcgan < real
+        assert ordered, f"{metric}: noise {noise:.4g}, DCGAN {dcgan:.4g}, real {real:.4g}"
+        assert float(result[evaluation.SAMPLES][metric]) == pytest.approx(recorded["values"]["samples"][metric],
+                                                                          rel=0.02, abs=0.01)

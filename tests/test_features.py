@@ -107,3 +107,16 @@ def test_train_script_writes_weights_that_load(monkeypatch, tmp_path):
     info = classifier.info("mnist")
     assert info["epochs"] == 1 and info["trained_on"].startswith("data/mnist_5k.npz")
     assert classifier.load().count_params() == info["params"]
+
+
+def test_manifold_features_are_unit_length_conv_features(mnist, extractor):
+    (x_train, _), _ = mnist
+    raw = extractor.manifold_features(x_train[:40], normalize=False)
+    unit = extractor.manifold_features(x_train[:40])
+    assert raw.shape == unit.shape == (40, extractor.manifold_dim) and extractor.manifold_dim == 5 * 5 * 64
+    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(unit, raw / np.linalg.norm(raw, axis=1, keepdims=True), rtol=1e-5)
+    feats, logits, manifold = extractor.run(x_train[:40], manifold=True)
+    np.testing.assert_array_equal(manifold, raw)
+    assert len(extractor.run(x_train[:40])) == 2  # (features, logits), as before
+    np.testing.assert_array_equal(features.l2_normalize(np.zeros((2, 3))), np.zeros((2, 3)))

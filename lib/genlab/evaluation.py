@@ -56,8 +56,10 @@ def measure(images, reference, extractor, which=METRICS):
         results["KID"] = metrics.kernel_distance(real, fake)
     if "IS" in which:
         results["IS"] = metrics.classifier_score(metrics.extract(images, extractor, logits=True)[0])
-    if "precision" in which or "recall" in which:
-        results["precision"], results["recall"] = metrics.precision_recall(real, fake)
+    if "precision" in which or "recall" in which:  # on their own features (genlab.features: why)
+        real_m, _ = metrics.extract(reference, extractor, manifold=True)
+        fake_m, _ = metrics.extract(images, extractor, manifold=True)
+        results["precision"], results["recall"] = metrics.precision_recall(real_m, fake_m)
     return [dataclasses.replace(results[key], extractor=name) for key in which]
 
 

@@ -8,8 +8,19 @@ downloaded, e.g. on Colab. Extractors are chosen by name::
 
     from genlab import features
     extractor = features.get_extractor("mnist")      # or "fashion_mnist", "inception"
-    feats = extractor.features(images)                # (N, 128) penultimate layer
+    feats = extractor.features(images)                # (N, 128) penultimate layer: FID, KID
     logits = extractor.logits(images)                 # (N, 10) for the classifier score
+    manifold = extractor.manifold_features(images)    # (N, 1600) conv features, unit length: precision/recall
+
+Why precision and recall use other features than FID: in the 128-d ReLU
+feature layer, uniform noise excites few units (its features are short and
+sit near the origin), and the k-NN balls of faint real digits there reach
+past the origin, so noise scored precision 1.0. On the last convolutional
+features (the ``flatten`` layer), scaled to unit length so that a ball
+compares the *pattern* of activations and not their strength, noise scores
+0 and every measure ranks noise < a trained DCGAN < real digits (notebook 08,
+"Precision and recall"; tests/test_metrics.py). FID and KID keep the 128-d
+features, so their recorded values are unchanged.
 
 Images may be uint8 (N, 28, 28) in 0..255, or floats in [-1, 1] ("tanh") or
 [0, 1] ("sigmoid"), with or without a channel axis; ``value_range`` says which.
@@ -21,6 +32,7 @@ from genlab import config, data, paths, quiet  # noqa: F401  (quiet: TensorFlow 
 from genlab.models import classifier
 
 EXTRACTORS = ("mnist", "fashion_mnist", "inception")
+MANIFOLD_LAYER = "flatten"   # the classifiers' conv features for precision/recall (see above)
 INCEPTION_WEIGHTS = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 
 
@@ -29,7 +41,9 @@ class FeatureExtractor:
 
     Args:
         name: "mnist", "fashion_mnist" or "inception".
-        model: Keras model mapping preprocessed images to [features, logits].
+        model: Keras model mapping preprocessed images to [features, logits] or
+            [features, logits, manifold features] (without the third output the
+            features serve precision/recall too).
         preprocess: function from [0, 1] float (N, 28, 28, 1) to the model's input.
     """
 
@@ -39,12 +53,22 @@ class FeatureExtractor:
         self.preprocess = preprocess or (lambda x: x)
         self.feature_dim = int(model.outputs[0].shape[-1])
         self.num_classes = int(model.outputs[1].shape[-1])
+        self.manifold_dim = int(model.outputs[-1 if len(model.outputs) > 2 else 0].shape[-1])
 
     def __repr__(self):
         return f"FeatureExtractor({self.name!r}, feature_dim={self.feature_dim})"
 
-    def run(self, images, batch_size=256, value_range="auto", progress=None):
-        """(features, logits) as float32 arrays; a tqdm bar when progress (default: N > 2,000)."""
+    def run(self, images, batch_size=256, value_range="auto", progress=None, manifold=False):
+        """(features, logits) as float32 arrays; a tqdm bar when progress (default: N > 2,000).
+
+        With ``manifold=True``: (features, logits, raw manifold features).
+        """
+        outputs = self._outputs(images, batch_size, value_range, progress)
+        if len(outputs) == 2:
+            outputs = outputs + [outputs[0]]
+        return tuple(outputs) if manifold else tuple(outputs[:2])
+
+    def _outputs(self, images, batch_size, value_range, progress):
         x = data.to_unit_range(images, value_range)
         show = len(x) > 2000 if progress is None else progress
         starts = range(0, len(x), batch_size)
@@ -52,14 +76,13 @@ class FeatureExtractor:
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc=f"{self.name} features", unit="batch", leave=False)
-        feats, logits = [], []
+        parts = [[] for _ in self.model.outputs]
         for start in starts:
-            f, l = self.model(self.preprocess(x[start:start + batch_size]), training=False)
-            feats.append(np.asarray(f, dtype=np.float32))
-            logits.append(np.asarray(l, dtype=np.float32))
-        if not feats:
-            return np.zeros((0, self.feature_dim), np.float32), np.zeros((0, self.num_classes), np.float32)
-        return np.concatenate(feats), np.concatenate(logits)
+            for part, value in zip(parts, self.model(self.preprocess(x[start:start + batch_size]), training=False)):
+                part.append(np.asarray(value, dtype=np.float32).reshape(len(value), -1))
+        if not parts[0]:
+            return [np.zeros((0, int(out.shape[-1])), np.float32) for out in self.model.outputs]
+        return [np.concatenate(part) for part in parts]
 
     def features(self, images, **kwargs):
         """Penultimate-layer features (N, feature_dim) for FID, KID, precision/recall."""
@@ -69,9 +92,23 @@ class FeatureExtractor:
         """Class logits (N, num_classes) for the classifier (Inception) score."""
         return self.run(images, **kwargs)[1]
 
+    def manifold_features(self, images, normalize=True, **kwargs):
+        """Features for precision/recall (N, manifold_dim): the conv features, scaled to unit length.
+
+        ``normalize=False`` gives them raw (notebook 08 measures both).
+        """
+        values = self.run(images, manifold=True, **kwargs)[2]
+        return l2_normalize(values) if normalize else values
+
     def predict(self, images, **kwargs):
         """Predicted class labels (N,)."""
         return np.argmax(self.logits(images, **kwargs), axis=1)
+
+
+def l2_normalize(x, epsilon=1e-12):
+    """Each row scaled to unit length (an all-zero row stays zero)."""
+    x = np.asarray(x)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), epsilon)
 
 
 def _inception_extractor():
@@ -130,7 +167,8 @@ def get_extractor(name="mnist"):
 
                 network = classifier.load(name)
                 model = keras.Model(network.input,
-                                    [network.get_layer("features").output, network.output],
+                                    [network.get_layer("features").output, network.output,
+                                     network.get_layer(MANIFOLD_LAYER).output],
                                     name=f"{name}_features")
                 _CACHE[name] = FeatureExtractor(name, model)
     return _CACHE[name]

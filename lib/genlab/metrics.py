@@ -78,8 +78,12 @@ class PrecisionRecall(NamedTuple):
     recall: MetricResult
 
 
-def extract(x, extractor="mnist", batch_size=256, value_range="auto", progress=None, logits=False):
+def extract(x, extractor="mnist", batch_size=256, value_range="auto", progress=None, logits=False,
+            manifold=False):
     """Features (or logits) of images; 2-D input is returned as precomputed features.
+
+    ``logits=True``: the class logits (IS). ``manifold=True``: the unit-length
+    conv features that precision/recall use (:mod:`genlab.features`).
 
     Returns:
         (array float64 (N, D), extractor label for reports).
@@ -90,13 +94,16 @@ def extract(x, extractor="mnist", batch_size=256, value_range="auto", progress=N
     if x.ndim not in (3, 4):
         raise ValueError(f"expected features (N, D) or images (N, H, W[, C]), got shape {x.shape}")
     model = _features.get_extractor(extractor)
+    if manifold:
+        values = model.manifold_features(x, batch_size=batch_size, value_range=value_range, progress=progress)
+        return values.astype(np.float64), model.name
     feats, logit_values = model.run(x, batch_size=batch_size, value_range=value_range, progress=progress)
     return (logit_values if logits else feats).astype(np.float64), model.name
 
 
-def _pair(real, generated, extractor, batch_size, value_range, progress):
-    real_f, real_name = extract(real, extractor, batch_size, value_range, progress)
-    gen_f, gen_name = extract(generated, extractor, batch_size, value_range, progress)
+def _pair(real, generated, extractor, batch_size, value_range, progress, manifold=False):
+    real_f, real_name = extract(real, extractor, batch_size, value_range, progress, manifold=manifold)
+    gen_f, gen_name = extract(generated, extractor, batch_size, value_range, progress, manifold=manifold)
     if real_f.shape[1] != gen_f.shape[1]:
         raise ValueError(f"feature sizes differ: real {real_f.shape}, generated {gen_f.shape}")
     if min(len(real_f), len(gen_f)) < 2:
@@ -106,8 +113,9 @@ def _pair(real, generated, extractor, batch_size, value_range, progress):
 
 
 def frechet_distance(real, generated, extractor="mnist", batch_size=256, value_range="auto", progress=None):
-    """Frechet (Inception) Distance between Gaussians fitted to real and generated features.
+    """Fréchet (Inception) Distance between Gaussians fitted to real and generated features.
 
+    The squared 2-Wasserstein (Fréchet) distance between the two Gaussians:
     FID = |mu_r - mu_g|^2 + Tr(S_r + S_g - 2 (S_r S_g)^(1/2)); 0 for identical
     distributions, lower is better. Biased upwards at small N.
     """
@@ -209,8 +217,14 @@ def precision_recall(real, generated, extractor="mnist", k=3, block=1024, batch_
     real samples inside the generated manifold (diversity). TF-GAN has no
     such metric (it predates the paper), so it is written here in NumPy,
     blockwise so 10,000 x 10,000 distances never sit in memory at once.
+
+    Images are compared on the extractor's *manifold* features (the
+    classifier's conv features scaled to unit length), not on FID's 128-d
+    features, on which uniform noise scores precision 1.0 (why:
+    :mod:`genlab.features`; notebook 08 measures it). 2-D arrays are used as
+    given.
     """
-    real_f, gen_f, name = _pair(real, generated, extractor, batch_size, value_range, progress)
+    real_f, gen_f, name = _pair(real, generated, extractor, batch_size, value_range, progress, manifold=True)
     if k >= min(len(real_f), len(gen_f)):
         raise ValueError(f"k={k} needs more than k samples in each set")
     precision = _fraction_inside(gen_f, real_f, _knn_radii(real_f, k, block), block)
