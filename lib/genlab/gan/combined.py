@@ -63,6 +63,12 @@ def training_mode_trainable(model):
 class CombinedModel(keras.Model):
     """The book's combined model z -> G -> D, in which D is frozen for weight updates.
 
+    A conditional GAN (notebook 06) has G(z, label) and D(image, label): when
+    the generator has more than one input, the combined model takes all of
+    them, ``[z, label]``, and feeds D the generated image with the same
+    conditioning inputs, ``D([G([z, label]), label])``; train it with
+    ``combined.train_on_batch([noise, labels], ones)``.
+
     A Functional model (``summary()`` shows the input, the generator and the
     discriminator, like the book's) with its own ``train_step``:
 
@@ -85,9 +91,14 @@ class CombinedModel(keras.Model):
     """
 
     def __init__(self, generator, discriminator, name="combined", **kwargs):
-        z = keras.Input(shape=tuple(generator.input_shape[1:]), name="z")
-        validity = discriminator(generator(z))
-        super().__init__(inputs=z, outputs=validity, name=name, **kwargs)
+        if len(generator.inputs) == 1:
+            z = keras.Input(shape=tuple(generator.input_shape[1:]), name="z")
+            inputs, validity = z, discriminator(generator(z))
+        else:  # conditional GAN (notebook 06): G(z, label) and D(image, label) see the same label
+            inputs = [keras.Input(shape=tuple(tensor.shape[1:]), dtype=tensor.dtype, name=name_)
+                      for tensor, name_ in zip(generator.inputs, _input_names(generator))]
+            validity = discriminator([generator(inputs), *inputs[1:]])
+        super().__init__(inputs=inputs, outputs=validity, name=name, **kwargs)
         self.generator = generator
         self.discriminator = discriminator
 
@@ -122,13 +133,23 @@ class CombinedModel(keras.Model):
             with tf.GradientTape() as tape:
                 y_pred = self(x, training=True)
                 loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-                self._loss_tracker.update_state(loss, sample_weight=tf.shape(x)[0])
+                batch = tf.shape(x[0] if isinstance(x, (list, tuple)) else x)[0]
+                self._loss_tracker.update_state(loss, sample_weight=batch)
                 scaled = self.optimizer.scale_loss(loss) if hasattr(self.optimizer, "scale_loss") else loss
         gradients = tape.gradient(scaled, weights)
         self.optimizer.apply_gradients(zip(gradients, weights))
         for variable, value in zip(state, saved):
             variable.assign(value)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+
+def _input_names(generator):
+    """The combined model's input names: "z", then the generator's conditioning inputs' own names."""
+    names = ["z"]
+    for index, tensor in enumerate(generator.inputs[1:], start=1):
+        own = getattr(tensor, "name", "") or ""
+        names.append(own.split(":")[0] if own and own != "z" else f"condition_{index}")
+    return names
 
 
 @contextlib.contextmanager

@@ -78,13 +78,16 @@ def _fake_maker(generator, mode):
 
 def train(generator, discriminator, combined, images, iterations, batch_size=32, sample_interval=200,
           seed=42, fixed_noise=16, sample_dir=None, checkpoint_dir=None, checkpoint_interval=None,
-          resume=True, progress=True, fakes="predict", callbacks=()):
+          resume=True, progress=True, fakes="predict", callbacks=(), labels=None, num_classes=None):
     """Train a GAN the book's way: per iteration, D on real then fake, then G via ``combined``.
 
     Each iteration draws ``batch_size`` random training images (label 1) and
     as many generated ones (label 0, from ``generator.predict_on_batch`` as
     the book's ``generator.predict``), calls ``discriminator.train_on_batch``
-    on each, then ``combined.train_on_batch(noise, ones)``. Randomness comes
+    on each, then ``combined.train_on_batch(noise, ones)``. With ``labels``
+    (a conditional GAN, notebook 06) the real batch comes with its labels, the
+    fakes and G's step draw labels uniformly from ``num_classes``, and every
+    call passes ``[images or noise, labels]``. Randomness comes
     from ``numpy.random.default_rng([seed, iteration])``, so a run, and a
     resumed run, can be repeated.
 
@@ -109,6 +112,10 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
             "training" (G in training mode, batch statistics, as in G's own step).
         callbacks: more Keras callbacks; each gets ``on_train_batch_end(iteration, logs)``
             with the iteration's losses, and ``set_model(combined)``.
+        labels: integer class labels of ``images`` (N,) for a conditional GAN whose G takes
+            ``[z, label]`` and D ``[image, label]``; None: an unconditional GAN (the book's).
+        num_classes: the number of classes fake labels are drawn from (default: max label + 1).
+            The fixed-noise grids use labels 0, 1, 2, ... in turn.
 
     Raises:
         ValueError: D has no trainable weights (e.g. the book's ``D.trainable = False``).
@@ -125,9 +132,17 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
     x = data.scale_images(x) if x.dtype == np.uint8 else x.astype(np.float32)
     if x.ndim == 3:
         x = x[..., np.newaxis]
-    latent_dim = int(generator.input_shape[-1])
+    conditional = labels is not None
+    latent_dim = int(generator.inputs[0].shape[-1])
     if np.ndim(fixed_noise) == 0:
         fixed_noise = _noise(np.random.default_rng([seed, 0]), int(fixed_noise), latent_dim)
+    fixed_inputs = fixed_noise
+    if conditional:
+        labels = np.asarray(labels).astype(np.int32).reshape(-1, 1)
+        if len(labels) != len(x):
+            raise ValueError(f"labels must hold one label per image: {len(labels)} labels, {len(x)} images")
+        num_classes = int(num_classes or labels.max() + 1)
+        fixed_inputs = [fixed_noise, (np.arange(len(fixed_noise)) % num_classes).astype(np.int32).reshape(-1, 1)]
     history = {key: [] for key in HISTORY_KEYS}
     grids, start = [], 1
     checkpoint_interval = checkpoint_interval or sample_interval or iterations
@@ -135,7 +150,7 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
         start, history, grids = load_checkpoint(checkpoint_dir, generator, discriminator, combined)
         start += 1
     make_fakes = _fake_maker(generator, fakes)
-    grid = callbacks_module.SampleGrid(lambda: generator.predict_on_batch(fixed_noise), sample_interval,
+    grid = callbacks_module.SampleGrid(lambda: generator.predict_on_batch(fixed_inputs), sample_interval,
                                        directory=sample_dir, step=start - 1)
     grid.grids = grids
     hooks = keras.callbacks.CallbackList(([grid] if sample_interval else []) + list(callbacks), model=combined)
@@ -148,11 +163,21 @@ def train(generator, discriminator, combined, images, iterations, batch_size=32,
     for iteration in bar:
         began = time.perf_counter()
         rng = np.random.default_rng([seed, iteration])
-        real = x[rng.integers(0, len(x), batch_size)]
-        fake = make_fakes(_noise(rng, batch_size, latent_dim))
+        index = rng.integers(0, len(x), batch_size)
+        real, fake_input, g_input = x[index], _noise(rng, batch_size, latent_dim), None
+        if conditional:  # real images with their labels; fakes and G's step with uniform labels
+            fake_labels = rng.integers(0, num_classes, (batch_size, 1)).astype(np.int32)
+            real, fake_input = [real, labels[index]], [fake_input, fake_labels]
+            g_input = [_noise(rng, batch_size, latent_dim),
+                       rng.integers(0, num_classes, (batch_size, 1)).astype(np.int32)]
+        fake = make_fakes(fake_input)
+        if conditional:
+            fake = [fake, fake_labels]
         d_loss_real, d_acc_real = _loss_and_accuracy(discriminator.train_on_batch(real, ones))
         d_loss_fake, d_acc_fake = _loss_and_accuracy(discriminator.train_on_batch(fake, zeros))
-        g_loss, _ = _loss_and_accuracy(combined.train_on_batch(_noise(rng, batch_size, latent_dim), ones))
+        if g_input is None:
+            g_input = _noise(rng, batch_size, latent_dim)
+        g_loss, _ = _loss_and_accuracy(combined.train_on_batch(g_input, ones))
         logs = dict(zip(HISTORY_KEYS, (d_loss_real, d_loss_fake, 0.5 * (d_acc_real + d_acc_fake), g_loss)))
         for key, value in logs.items():
             history[key].append(value)
