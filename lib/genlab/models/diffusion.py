@@ -1,0 +1,491 @@
+"""Denoising diffusion (DDPM, DDIM, classifier-free guidance, latent diffusion): layers, builders, settings.
+
+Notebook 11 (``notebooks/11_diffusion.ipynb``) teaches the diffusion models of
+Lectures 13-14: a fixed forward noising process, a U-Net that predicts the
+noise from (x_t, t), ancestral DDPM sampling (Ho et al., 2020), DDIM sampling
+with far fewer steps (Song et al., 2021), classifier-free guidance (Ho &
+Salimans, 2022) and diffusion in a VAE's latent space (Rombach et al., 2022).
+The notebook writes the loss, the training step and one sampling update where
+the student reads them; this module holds the same pieces for the tests
+(``tests/test_diffusion.py``), the registry and the shipped weights
+(``diffusion_mnist``). Every setting is defined here once.
+
+One network serves conditional and unconditional sampling: labels are dropped
+to the null class ``NUM_CLASSES`` with probability ``P_UNCOND`` in training.
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
+
+NOTEBOOK = "11_diffusion"
+IMAGE_SHAPE = (28, 28, 1)
+TIMESTEPS = 1000                  # T, as in Ho et al. (2020)
+SCHEDULE = "cosine"               # what the shipped model trains with; "linear" is DDPM's
+BETA_START, BETA_END = 1e-4, 0.02  # the linear schedule's ends (Ho et al.)
+FILTERS = (16, 32, 64)            # U-Net channels at 28x28, 14x14 and 7x7 (attention at 7x7)
+EMBED_DIM = 128                   # timestep (and label) embedding width
+HEADS = 4                         # self-attention heads at 7x7
+NUM_CLASSES = 10                  # digits; label NUM_CLASSES is the null ("no label") class
+P_UNCOND = 0.1                    # label dropout for classifier-free guidance
+BATCH_SIZE = 64
+LEARNING_RATE = 1e-3
+EMA_MOMENTUM = 0.995              # Keras' optimizer EMA (use_ema=True) of the weights
+ITERATIONS = {"quick": 2, "full": 3000}          # U-Net training steps
+DDIM_STEPS = {"quick": 10, "full": 50}           # DDIM sampling steps (DDPM uses all T)
+GUIDANCE = 2.0                                    # w of the class grids
+GUIDANCE_SWEEP = (0.0, 1.0, 2.0, 4.0)             # w = 0: unconditional; 1: conditional
+LATENT_UNITS = 256                                # the latent denoiser's MLP width
+LATENT_ITERATIONS = {"quick": 3, "full": 3000}
+SEED = 42
+SHIPPED_BUILDER = "Shipped"
+MANIFEST_SETTINGS = ("TIMESTEPS", "SCHEDULE", "FILTERS", "EMBED_DIM", "BATCH_SIZE", "LEARNING_RATE",
+                     "EMA_MOMENTUM", "P_UNCOND", "LATENT_UNITS", "LATENT_ITERATIONS")
+
+
+class Schedule:
+    """The noise schedule: beta_t, alpha_t = 1 - beta_t and abar_t = prod_{s<=t} alpha_s (float64, index 0..T-1).
+
+    Args:
+        kind: "linear" (Ho et al.: beta from BETA_START to BETA_END) or "cosine"
+            (Nichol & Dhariwal, 2021: abar_t = cos^2(((t/T + s) / (1 + s)) pi/2), s = 0.008).
+        timesteps: T.
+    """
+
+    def __init__(self, kind=SCHEDULE, timesteps=TIMESTEPS):
+        if kind == "linear":
+            betas = np.linspace(BETA_START, BETA_END, timesteps, dtype=np.float64)
+        elif kind == "cosine":
+            steps = np.arange(timesteps + 1, dtype=np.float64) / timesteps
+            f = np.cos((steps + 0.008) / 1.008 * np.pi / 2) ** 2
+            # beta_t capped at 0.999, as in the paper: the last steps would otherwise be singular.
+            betas = np.clip(1.0 - f[1:] / f[:-1], 0.0, 0.999)
+        else:
+            raise ValueError(f"kind must be 'linear' or 'cosine', got {kind!r}")
+        self.kind, self.timesteps = kind, int(timesteps)
+        self.betas = betas
+        self.alphas = 1.0 - betas
+        self.alpha_bars = np.cumprod(self.alphas)
+
+    def q_sample(self, x0, t, noise):
+        """x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) noise: the closed form of q(x_t | x_0) (NumPy)."""
+        shape = (-1,) + (1,) * (np.ndim(x0) - 1)
+        abar = self.alpha_bars[np.asarray(t)].reshape(shape)
+        return (np.sqrt(abar) * x0 + np.sqrt(1.0 - abar) * noise).astype(np.float32)
+
+
+class SinusoidalEmbedding(layers.Layer):
+    """Timestep t -> [sin(t w_k), cos(t w_k)], w_k = max_period^(-k / (dim/2)): the Transformer's positions.
+
+    Each frequency tells timesteps apart at its own scale, so the network sees t
+    as a smooth vector rather than one number it would have to decode.
+
+    Args:
+        dim: embedding width (even).
+        max_period: the slowest wavelength.
+        **kwargs: standard Layer arguments.
+
+    Example:
+        >>> SinusoidalEmbedding(64)(np.array([0, 10, 999])).shape
+        TensorShape([3, 64])
+
+    Reference:
+        Vaswani et al., 2017, section 3.5; Ho et al., 2020, appendix B.
+    """
+
+    def __init__(self, dim, max_period=10000.0, **kwargs):
+        super().__init__(**kwargs)
+        if dim % 2:
+            raise ValueError(f"dim must be even, got {dim!r}")
+        self.dim, self.max_period = int(dim), float(max_period)
+
+    def call(self, t):
+        half = self.dim // 2
+        frequencies = ops.exp(-np.log(self.max_period) * ops.arange(half, dtype="float32") / half)
+        angles = ops.cast(ops.reshape(t, (-1, 1)), "float32") * frequencies[None, :]
+        return ops.concatenate([ops.sin(angles), ops.cos(angles)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "max_period": self.max_period}
+
+
+class ResidualBlock(layers.Layer):
+    """[x, embedding] -> x' : GroupNorm-swish-conv, + Dense(embedding), GroupNorm-swish-conv, + skip.
+
+    The embedding (timestep, plus label) is added to every channel between the
+    two convolutions, so each block knows how noisy its input is.
+
+    Args:
+        filters: output channels (a 1x1 convolution matches the skip when they change).
+        groups: GroupNormalization groups (batch statistics would mix timesteps).
+        **kwargs: standard Layer arguments.
+
+    Example:
+        >>> ResidualBlock(32)([np.zeros((2, 7, 7, 16)), np.zeros((2, 128))]).shape
+        TensorShape([2, 7, 7, 32])
+    """
+
+    def __init__(self, filters, groups=8, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.groups = int(filters), int(groups)
+        self.norm1 = layers.GroupNormalization(self.groups)
+        self.conv1 = layers.Conv2D(self.filters, 3, padding="same")
+        self.project = layers.Dense(self.filters)
+        self.norm2 = layers.GroupNormalization(self.groups)
+        self.conv2 = layers.Conv2D(self.filters, 3, padding="same")
+        self.skip = None
+
+    def build(self, input_shape):
+        x_shape, e_shape = input_shape
+        if x_shape[-1] != self.filters:
+            self.skip = layers.Conv2D(self.filters, 1)
+            self.skip.build(x_shape)
+        self.norm1.build(x_shape)
+        self.conv1.build(x_shape)
+        out_shape = (*x_shape[:-1], self.filters)
+        self.project.build(e_shape)
+        self.norm2.build(out_shape)
+        self.conv2.build(out_shape)
+
+    def call(self, inputs):
+        x, embedding = inputs
+        h = self.conv1(ops.silu(self.norm1(x)))
+        h = h + self.project(ops.silu(embedding))[:, None, None, :]
+        h = self.conv2(ops.silu(self.norm2(h)))
+        return h + (x if self.skip is None else self.skip(x))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[0][:-1], self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "groups": self.groups}
+
+
+class SelfAttention(layers.Layer):
+    """Self-attention over the pixels of a (low-resolution) feature map, with a residual connection.
+
+    Every position attends to every other one, so distant strokes can agree
+    (a convolution sees only its neighbourhood). Used at 7x7: 49 tokens.
+
+    Args:
+        heads: attention heads (key size channels / heads).
+        groups: GroupNormalization groups before the attention.
+        **kwargs: standard Layer arguments.
+
+    Example:
+        >>> SelfAttention(4)(np.zeros((2, 7, 7, 64))).shape
+        TensorShape([2, 7, 7, 64])
+    """
+
+    def __init__(self, heads=HEADS, groups=8, **kwargs):
+        super().__init__(**kwargs)
+        self.heads, self.groups = int(heads), int(groups)
+        self.norm = layers.GroupNormalization(self.groups)
+        self.attention = None
+
+    def build(self, input_shape):
+        channels = int(input_shape[-1])
+        self.norm.build(input_shape)
+        self.attention = layers.MultiHeadAttention(self.heads, key_dim=channels // self.heads)
+        tokens = (input_shape[0], int(input_shape[1]) * int(input_shape[2]), channels)
+        self.attention.build(tokens, tokens)
+
+    def call(self, x):
+        shape = ops.shape(x)
+        tokens = ops.reshape(self.norm(x), (shape[0], shape[1] * shape[2], shape[3]))
+        return x + ops.reshape(self.attention(tokens, tokens), shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "heads": self.heads, "groups": self.groups}
+
+
+def build_unet(image_shape=IMAGE_SHAPE, filters=FILTERS, embed_dim=EMBED_DIM, heads=HEADS,
+               num_classes=NUM_CLASSES, name="unet"):
+    """eps_theta([x_t, t, label]) -> predicted noise, same shape as x_t.
+
+    28x28 -> ResBlock(f0) -> down -> 14x14 ResBlock(f1) -> down -> 7x7
+    ResBlock(f2), SelfAttention, ResBlock(f2) -> up, concat skip, ResBlock(f1) ->
+    up, concat skip, ResBlock(f0) -> 3x3 conv to the image's channels. The label
+    embedding (num_classes + 1 rows: the last is the null class) joins the time embedding.
+    """
+    height, width, channels = (int(size) for size in image_shape)
+    if height % 4 or width % 4:
+        raise ValueError(f"image_shape {tuple(image_shape)}: height and width must be divisible by 4")
+    x_in = keras.Input(shape=tuple(image_shape), name="x_t")
+    t_in = keras.Input(shape=(), dtype="int32", name="t")
+    y_in = keras.Input(shape=(), dtype="int32", name="label")
+    e = SinusoidalEmbedding(embed_dim // 2, name="time_sinusoid")(t_in)
+    e = layers.Dense(embed_dim, activation="silu", name="time_mlp1")(e)
+    e = layers.Dense(embed_dim, name="time_mlp2")(e)
+    e = layers.Add(name="time_plus_label")([e, layers.Embedding(num_classes + 1, embed_dim, name="label_embedding")(y_in)])
+    x = layers.Conv2D(filters[0], 3, padding="same", name="conv_in")(x_in)
+    skip1 = x = ResidualBlock(filters[0], name="down1")([x, e])
+    x = layers.Conv2D(filters[1], 3, strides=2, padding="same", name="downsample1")(x)
+    skip2 = x = ResidualBlock(filters[1], name="down2")([x, e])
+    x = layers.Conv2D(filters[2], 3, strides=2, padding="same", name="downsample2")(x)
+    x = ResidualBlock(filters[2], name="mid1")([x, e])
+    x = SelfAttention(heads, name="mid_attention")(x)
+    x = ResidualBlock(filters[2], name="mid2")([x, e])
+    x = layers.UpSampling2D(name="upsample2")(x)
+    x = ResidualBlock(filters[1], name="up2")([layers.Concatenate(name="skip2")([x, skip2]), e])
+    x = layers.UpSampling2D(name="upsample1")(x)
+    x = ResidualBlock(filters[0], name="up1")([layers.Concatenate(name="skip1")([x, skip1]), e])
+    x = layers.Activation("silu", name="out_silu")(layers.GroupNormalization(8, name="out_norm")(x))
+    eps = layers.Conv2D(channels, 3, padding="same", dtype="float32", name="eps")(x)
+    return keras.Model([x_in, t_in, y_in], eps, name=name)
+
+
+def build_latent_denoiser(latent_dim=16, units=LATENT_UNITS, embed_dim=EMBED_DIM, num_classes=NUM_CLASSES,
+                          name="latent_denoiser"):
+    """eps_theta([z_t, t, label]) for vectors z (latent diffusion): an MLP of residual Dense blocks.
+
+    The VAE's latent code of a digit is a 16-vector, so the "U-Net" of latent
+    diffusion here is a small MLP with the same time and label embedding.
+    """
+    z_in = keras.Input(shape=(latent_dim,), name="z_t")
+    t_in = keras.Input(shape=(), dtype="int32", name="t")
+    y_in = keras.Input(shape=(), dtype="int32", name="label")
+    e = SinusoidalEmbedding(embed_dim // 2, name="time_sinusoid")(t_in)
+    e = layers.Dense(embed_dim, activation="silu", name="time_mlp1")(e)
+    e = layers.Add(name="time_plus_label")([layers.Dense(embed_dim, name="time_mlp2")(e),
+                                             layers.Embedding(num_classes + 1, embed_dim, name="label_embedding")(y_in)])
+    h = layers.Dense(units, name="z_in")(z_in)
+    for index in range(3):
+        g = layers.Add(name=f"block{index}_add")([h, layers.Dense(units, name=f"block{index}_embedding")(e)])
+        g = layers.Dense(units, activation="silu", name=f"block{index}_dense")(layers.LayerNormalization(name=f"block{index}_norm")(g))
+        h = layers.Add(name=f"block{index}_residual")([h, g])
+    eps = layers.Dense(latent_dim, dtype="float32", name="eps")(layers.Activation("silu", name="out_silu")(h))
+    return keras.Model([z_in, t_in, y_in], eps, name=name)
+
+
+class Diffusion(keras.Model):
+    """Trains a noise predictor with the simple loss ||eps - eps_theta(x_t, t, label)||^2 (``fit``).
+
+    Each batch draws t ~ U{0..T-1} and eps ~ N(0, I), makes x_t in closed form and
+    drops labels to the null class with probability ``p_uncond``. Compile with an
+    optimizer with ``use_ema=True``: ``fit`` ends by swapping the EMA weights in.
+
+    Args:
+        network: eps_theta, inputs [x_t, t, label].
+        schedule: a :class:`Schedule`.
+        p_uncond: label dropout for classifier-free guidance.
+        seed: seed of the model's random stream.
+    """
+
+    def __init__(self, network, schedule=None, p_uncond=P_UNCOND, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.network, self.p_uncond, self.seed = network, float(p_uncond), seed
+        self.schedule = schedule or Schedule()
+        self.alpha_bars = ops.convert_to_tensor(self.schedule.alpha_bars.astype("float32"))
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.tracker = keras.metrics.Mean(name="loss")
+
+    @property
+    def metrics(self):
+        return [self.tracker]
+
+    def call(self, inputs, training=False):
+        return self.network(inputs, training=training)
+
+    def loss_on(self, x0, labels):
+        """The simple loss on one batch (fresh t, eps and label dropout)."""
+        n = ops.shape(x0)[0]
+        t = keras.random.randint((n,), 0, self.schedule.timesteps, seed=self.seed_generator)
+        noise = keras.random.normal(ops.shape(x0), seed=self.seed_generator)
+        abar = ops.reshape(ops.take(self.alpha_bars, t), (-1,) + (1,) * (len(x0.shape) - 1))
+        x_t = ops.sqrt(abar) * x0 + ops.sqrt(1.0 - abar) * noise
+        drop = keras.random.uniform((n,), seed=self.seed_generator) < self.p_uncond
+        labels = ops.where(drop, NUM_CLASSES, ops.cast(labels, "int32"))
+        return ops.mean(ops.square(noise - self.network([x_t, t, labels], training=True)))
+
+    def train_step(self, batch):
+        import tensorflow as tf
+
+        x0, labels = batch
+        with tf.GradientTape() as tape:
+            loss = self.loss_on(x0, labels)
+        gradients = tape.gradient(loss, self.network.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.network.trainable_weights))
+        self.tracker.update_state(loss)
+        return {"loss": self.tracker.result()}
+
+
+def optimizer():
+    """Adam(LEARNING_RATE) keeping an EMA of the weights (swapped in at the end of ``fit``)."""
+    return keras.optimizers.Adam(LEARNING_RATE, use_ema=True, ema_momentum=EMA_MOMENTUM)
+
+
+def fit(network, x, labels, iterations, seed=SEED, checkpoint_dir=None, progress=False, schedule=None):
+    """Train ``network`` on prepared float arrays ``x`` (and int labels) for ``iterations`` batches."""
+    from genlab import callbacks, data
+
+    model = Diffusion(network, schedule, seed=seed)
+    model.compile(optimizer=optimizer())
+    steps = max(d for d in range(1, min(int(iterations), len(x) // BATCH_SIZE) + 1) if iterations % d == 0)
+    dataset = data.to_dataset(np.asarray(x, "float32"), BATCH_SIZE, to=None, seed=seed, repeat=True, labels=labels)
+    return model.fit(dataset, epochs=int(iterations) // steps, steps_per_epoch=steps, verbose=0,
+                     callbacks=callbacks.standard(checkpoint_dir, progress=progress))
+
+
+def guided_eps(network, x, t, labels=None, w=GUIDANCE):
+    """eps_uncond + w (eps_cond - eps_uncond) (NumPy); ``labels=None``: the unconditional eps only.
+
+    Both predictions come from one batched forward pass of twice the size.
+    """
+    n = len(x)
+    steps = np.full((n,), t, "int32")
+    if labels is None:
+        return np.asarray(_forward(network, x, steps, np.full((n,), NUM_CLASSES, "int32")))
+    both = _forward(network, np.concatenate([x, x]), np.concatenate([steps, steps]),
+                    np.concatenate([np.asarray(labels, "int32"), np.full((n,), NUM_CLASSES, "int32")]))
+    eps_cond, eps_uncond = np.split(np.asarray(both), 2)
+    return eps_uncond + w * (eps_cond - eps_uncond)
+
+
+def _forward(network, x, t, labels):
+    if not hasattr(network, "_genlab_forward"):
+        import tensorflow as tf
+
+        network._genlab_forward = tf.function(lambda a, b, c: network([a, b, c], training=False), reduce_retracing=True)
+    return network._genlab_forward(np.asarray(x, "float32"), t, labels)
+
+
+def ddim_step(x_t, eps, abar_t, abar_prev, eta=0.0, noise=None, clip=None):
+    """One DDIM update x_t -> x_s (s < t): predict x0, then re-noise to abar_s (eta=1: DDPM's variance)."""
+    x0 = (x_t - np.sqrt(1 - abar_t) * eps) / np.sqrt(abar_t)
+    if clip is not None:   # keep the predicted image in range, then use the eps consistent with it
+        x0 = np.clip(x0, -clip, clip)
+        eps = (x_t - np.sqrt(abar_t) * x0) / np.sqrt(1 - abar_t)
+    sigma = eta * np.sqrt((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev))
+    x_prev = np.sqrt(abar_prev) * x0 + np.sqrt(np.maximum(1 - abar_prev - sigma ** 2, 0.0)) * eps
+    return x_prev + (sigma * noise if noise is not None and sigma > 0 else 0.0)
+
+
+def ddim_sample(eps_fn, shape, schedule, steps, eta=0.0, seed=0, clip=1.0, keep=None):
+    """Sample with DDIM over ``steps`` evenly spaced timesteps; ``eps_fn(x, t)`` -> eps (NumPy).
+
+    Returns x_0, or (``keep`` = number of snapshots) (x_0, [x at evenly spaced steps, from x_T]).
+    With steps = T and eta = 1 this is DDPM's ancestral sampler with the posterior variance.
+    """
+    rng = np.random.default_rng(seed)
+    times = np.linspace(schedule.timesteps - 1, 0, steps).round().astype(int)
+    x = rng.standard_normal(shape).astype(np.float32)
+    path = [x]
+    for index, t in enumerate(times):
+        abar_t = schedule.alpha_bars[t]
+        abar_prev = schedule.alpha_bars[times[index + 1]] if index + 1 < len(times) else 1.0
+        noise = rng.standard_normal(shape) if eta > 0 else None
+        x = ddim_step(x, eps_fn(x, int(t)), abar_t, abar_prev, eta, noise, clip).astype(np.float32)
+        path.append(x)
+    if keep is None:
+        return x
+    return x, [path[i] for i in np.linspace(0, len(path) - 1, keep).round().astype(int)]
+
+
+def ddpm_step(x_t, eps, t, schedule, noise):
+    """One ancestral update (Ho et al., algorithm 2): x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t) + sigma_t z.
+
+    sigma_t^2 is the posterior variance beta_t (1 - abar_{t-1}) / (1 - abar_t); no noise at t = 0.
+    """
+    beta, alpha, abar = schedule.betas[t], schedule.alphas[t], schedule.alpha_bars[t]
+    mean = (x_t - beta / np.sqrt(1 - abar) * eps) / np.sqrt(alpha)
+    if t == 0:
+        return mean
+    return mean + np.sqrt(beta * (1 - schedule.alpha_bars[t - 1]) / (1 - abar)) * noise
+
+
+def ddpm_sample(eps_fn, shape, schedule, seed=0, keep=None):
+    """Ancestral sampling over all T steps from x_T ~ N(0, I); ``eps_fn(x, t)`` -> eps (NumPy)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(np.float32)
+    path = [x]
+    for t in range(schedule.timesteps - 1, -1, -1):
+        x = ddpm_step(x, eps_fn(x, t), t, schedule, rng.standard_normal(shape)).astype(np.float32)
+        path.append(x)
+    if keep is None:
+        return x
+    return x, [path[i] for i in np.linspace(0, len(path) - 1, keep).round().astype(int)]
+
+
+class Shipped(keras.Model):
+    """The notebook's trained networks in one weights file: ``unet`` (pixels) and ``latent`` (VAE latents).
+
+    ``latent_scale`` (a non-trainable weight) is the standard deviation of the VAE's
+    latent means, which latent diffusion divides by so its data has unit scale.
+    """
+
+    def __init__(self, latent_dim=16, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = latent_dim
+        self.unet = build_unet()
+        self.latent = build_latent_denoiser(latent_dim)
+        self.latent_scale = self.add_weight(shape=(), initializer="ones", trainable=False, name="latent_scale")
+        self.built = True
+
+    def call(self, inputs, training=False):
+        return self.unet(inputs, training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim}
+
+
+def vae_latents(vae_model, images):
+    """The VAE encoder's means of uint8 ``images`` (the VAE models binarized digits)."""
+    from genlab.models import vae
+
+    inner = getattr(vae_model, "vae", vae_model)
+    return inner.encoder.predict(vae.binarize(images), batch_size=500, verbose=0)[0]
+
+
+def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
+    """Train notebook 11's U-Net (and, on MNIST, its latent denoiser) for ``mode``; returns a :class:`Shipped`."""
+    from pathlib import Path
+
+    from genlab import config, data, pretrained
+
+    config.seed_everything(seed)
+    (x_train, y_train), _ = data.load(dataset)
+    shipped = Shipped()
+    folder = (lambda name: None) if checkpoint_dir is None else (lambda name: Path(checkpoint_dir) / name)
+    fit(shipped.unet, data.scale_images(x_train), y_train.astype("int32"),
+        iterations or config.pick(**ITERATIONS, mode=mode), seed, folder("unet"), progress)
+    if dataset == "mnist":
+        latents = vae_latents(pretrained.load("vae_mnist"), x_train)
+        scale = float(latents.std())
+        shipped.latent_scale.assign(scale)
+        fit(shipped.latent, latents / scale, y_train.astype("int32"), config.pick(**LATENT_ITERATIONS, mode=mode),
+            seed, folder("latent"), progress)
+    return shipped
+
+
+def sampler(model, steps=None, guidance=None):
+    """``sample_fn(n, seed=0, label=None, w=GUIDANCE, steps=DDIM_STEPS["full"])`` -> uint8 (n, 28, 28).
+
+    DDIM (eta = 0) with the U-Net; ``label`` (an int or array) samples those classes with
+    classifier-free guidance of weight ``w``; ``label=None`` samples unconditionally.
+    """
+    from genlab import data
+
+    network = getattr(model, "unet", model)
+    schedule = Schedule()
+
+    def sample_fn(n, seed=0, label=None, w=GUIDANCE if guidance is None else guidance,
+                  steps=DDIM_STEPS["full"] if steps is None else steps, batch=250):
+        out = []
+        for start in range(0, n, batch):
+            size = min(batch, n - start)
+            labels = None if label is None else np.broadcast_to(np.asarray(label), (n,))[start:start + size]
+            eps_fn = (lambda x, t, labels=labels: guided_eps(network, x, t, labels, w))
+            out.append(ddim_sample(eps_fn, (size, *IMAGE_SHAPE), schedule, steps, seed=seed + start))
+        return data.to_uint8(np.concatenate(out), from_range="tanh").reshape(n, *IMAGE_SHAPE[:2])
+
+    sample_fn.model = network
+    return sample_fn
