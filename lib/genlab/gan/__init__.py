@@ -7,13 +7,16 @@
   (:func:`train`) with history, grids, checkpoints and resume, and the plain
   ``tf.function`` step the benchmark times it against;
 * :mod:`~genlab.gan.losses`: saturating, non-saturating, Wasserstein and hinge
-  losses (TF-GAN's where TF-GAN has them).
+  losses (TF-GAN's where TF-GAN has them);
+* :mod:`~genlab.gan.regularizers`, :mod:`~genlab.gan.monitor`, :mod:`~genlab.gan.coverage`,
+  :mod:`~genlab.gan.experiments`: notebook 07's remedies (gradient penalty, spectral norm,
+  minibatch stddev, feature matching), training monitor, mode coverage and study trainer.
 
 Use it as a namespace: ``from genlab import gan`` then ``gan.build_combined(...)``,
 ``gan.train(...)``, ``gan.losses.non_saturating_generator(...)``.
 """
 
-from genlab.gan import losses  # noqa: F401
+from genlab.gan import coverage, losses, monitor, regularizers  # noqa: F401
 from genlab.gan.combined import (  # noqa: F401
     CombinedModel,
     build_combined,
