@@ -314,3 +314,39 @@ def sampler(model, steps=None, guidance=None):
 
     sample_fn.model = network
     return sample_fn
+
+
+def extra_evaluation(model, dataset="mnist", seed=SEED, n=300, steps=25):
+    """What the manifest records beside the FID: the guidance sweep and latent diffusion's FID.
+
+    For each w of GUIDANCE_SWEEP, ``n`` DDIM samples (``steps`` steps) with labels 0-9 in
+    turn: the project classifier's class accuracy, FID, precision and recall against ``n``
+    held-out digits (notebook 11's sweep, at a larger N); then ``n`` latent-diffusion
+    samples decoded by the shipped VAE, guided with w = GUIDANCE, measured the same way.
+    """
+    from genlab import data, evaluation, pretrained
+    from genlab.models import classifier, vae
+
+    schedule, labels = Schedule(), np.arange(n) % NUM_CLASSES
+    reference = evaluation.references(dataset, n, seed=seed)[0]
+    recognise = classifier.load(dataset)
+    which = ("FID", "precision", "recall")
+
+    def measure(images):
+        predicted = np.argmax(recognise.predict(data.to_unit_range(images), verbose=0), axis=1)
+        values = evaluation.measure(images, reference, dataset, which=which)
+        return {"class_accuracy": round(float(np.mean(predicted == labels)), 4),
+                **{name: round(float(value), 4) for name, value in zip(which, values)}}
+
+    sweep = {}
+    for w in GUIDANCE_SWEEP:
+        eps_fn = (lambda x, t, w=w: guided_eps(model.unet, x, t, labels if w else None, w))
+        sweep[str(w)] = measure(data.to_uint8(ddim_sample(eps_fn, (n, *IMAGE_SHAPE), schedule, steps, seed=seed)))
+    result = {"guidance_sweep": {"n": n, "ddim_steps": steps, "seed": seed, "by_w": sweep}}
+    if dataset == "mnist":
+        eps_fn = (lambda z, t: guided_eps(model.latent, z, t, labels, GUIDANCE))
+        z0 = ddim_sample(eps_fn, (n, model.latent_dim), schedule, steps, seed=seed, clip=None)
+        images = data.to_uint8(vae.decode(pretrained.load("vae_mnist").vae, z0 * float(model.latent_scale)),
+                               from_range="sigmoid")
+        result["latent_diffusion"] = {"n": n, "ddim_steps": steps, "w": GUIDANCE, **measure(images)}
+    return result
