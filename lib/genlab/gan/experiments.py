@@ -342,9 +342,9 @@ def gradient_vs_confidence(settings, d_steps=300, every=10, seed=0, n=256):
 
 def table(rows, metric, keys=("covered", "hits", "d_acc_real", "d_acc_fake", "d_acc_std", "g_grad_norm")):
     """Rows of :func:`compare` (or of the shipped JSON) as aligned text: mean ± std over seeds."""
-    head = f"{'variant':<34}" + "".join(f"{k:>17}" for k in (metric, *keys))
+    head = f"{'variant':<48}" + "".join(f"{k:>17}" for k in (metric, *keys))
     lines = [head, "-" * len(head)]
     for row in rows:
         cells = "".join(f"{row['mean'][k]:>10.3g} ±{row['std'][k]:<5.2g}" for k in (metric, *keys))
-        lines.append(f"{row['name']:<34}{cells}")
+        lines.append(f"{row['name']:<48}{cells}")
     return "\n".join(lines)
