@@ -23,8 +23,8 @@ SEEDS = {"quick": (0,), "full": (0, 1, 2)}
 # The balanced GAN: equal learning rates (the section plan's range is 2e-4 to 5e-4), one D step per G step.
 RING = dict(dataset="ring", batch_size=64, latent_dim=16, hidden=128, g_lr=5e-4, d_lr=5e-4, ring_std=0.05)
 MNIST = dict(dataset="mnist", batch_size=64, latent_dim=100, hidden=256, g_lr=5e-4, d_lr=5e-4)
-RING_ITERATIONS = {"quick": 200, "full": 1500}
-MNIST_ITERATIONS = {"quick": 60, "full": 600}
+RING_ITERATIONS = {"quick": 200, "full": 1000}
+MNIST_ITERATIONS = {"quick": 60, "full": 400}
 N_EVAL = {"ring": 1000, "mnist": 500}        # samples per FD/FID evaluation; floor and ceiling at the same N
 
 # What makes D too strong, as changes to the balanced GAN.
