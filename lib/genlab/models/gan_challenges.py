@@ -20,24 +20,27 @@ NOTEBOOK = "07_gan_training_challenges"
 SEED = 0
 SEEDS = {"quick": (0,), "full": (0, 1, 2)}
 
-# The balanced GAN: equal learning rates (the section plan's range is 2e-4 to 5e-4), one D step per G step.
-RING = dict(dataset="ring", batch_size=64, latent_dim=16, hidden=128, g_lr=5e-4, d_lr=5e-4, ring_std=0.05)
+# The balanced GAN: equal learning rates, one D step per G step. The section plan's range is 2e-4 to
+# 5e-4; on the ring 1e-3 is used because 5e-4 covered no mode in 1,000 iterations (seed 0, measured
+# 2026-11-28; the sweep rows "lr 2e-4" and "lr 5e-4" measure the plan's range).
+RING = dict(dataset="ring", batch_size=64, latent_dim=16, hidden=128, g_lr=1e-3, d_lr=1e-3, ring_std=0.05)
 MNIST = dict(dataset="mnist", batch_size=64, latent_dim=100, hidden=256, g_lr=5e-4, d_lr=5e-4)
-RING_ITERATIONS = {"quick": 200, "full": 1000}
+RING_ITERATIONS = {"quick": 200, "full": 1500}
 MNIST_ITERATIONS = {"quick": 60, "full": 400}
 N_EVAL = {"ring": 1000, "mnist": 500}        # samples per FD/FID evaluation; floor and ceiling at the same N
 
 # What makes D too strong, as changes to the balanced GAN.
 STRONG_D = dict(d_steps=5, d_lr_factor=5.0, d_pretrain=200, dropout=0.0)
 
-# name -> changes to the baseline (the strong D with the non-saturating loss). "d_lr_factor" scales g_lr.
+# name -> changes to the baseline (the strong D with the non-saturating loss). "g_lr_factor" scales the
+# data set's learning rate for G, "d_lr_factor" scales G's learning rate for D.
 REMEDIES = {
     "case study: strong D, saturating loss": dict(loss="saturating"),
     "baseline: strong D, non-saturating": dict(),
     "slow D: all (1 step, equal lr, no pretraining)": dict(d_steps=1, d_lr_factor=1.0, d_pretrain=0),
     "slow D: 1 D step per G step": dict(d_steps=1),
     "slow D: D lr = G lr": dict(d_lr_factor=1.0),
-    "TTUR: D lr 4x G lr (1e-4 / 4e-4), 1 step": dict(d_steps=1, d_pretrain=0, g_lr=1e-4, d_lr_factor=4.0),
+    "TTUR: D lr 4x G lr (G slowed), 1 step": dict(d_steps=1, d_pretrain=0, g_lr_factor=0.25, d_lr_factor=4.0),
     "plan: G lr 2x D lr, 1 step": dict(d_steps=1, d_pretrain=0, d_lr_factor=0.5),
     "one-sided label smoothing (0.9, 0)": dict(real_label=0.9),
     "two-sided label smoothing (0.9, 0.1)": dict(real_label=0.9, fake_label=0.1),
@@ -55,7 +58,7 @@ QUICK_REMEDIES = ("case study: strong D, saturating loss", "baseline: strong D, 
 
 BATCH_SIZES = (32, 64, 128)                  # the exam's question, on the balanced GAN
 # The section plan's ranges, one knob at a time from the balanced GAN (batch size: BATCH_SIZES).
-SWEEP = {"lr 2e-4": dict(g_lr=2e-4, d_lr=2e-4), "lr 5e-4 (default)": dict(),
+SWEEP = {"lr 2e-4": dict(g_lr=2e-4), "lr 5e-4": dict(g_lr=5e-4), "lr 1e-3 (ring default)": dict(),
          "noise dim 100": dict(latent_dim=100), "noise dim 512": dict(latent_dim=512),
          "dropout 0.3": dict(dropout=0.3), "dropout 0.5": dict(dropout=0.5)}
 
@@ -67,7 +70,9 @@ def settings(dataset, iterations, changes=None, strong=True):
     values = dict(RING if dataset == "ring" else MNIST, iterations=iterations)
     merged = dict(STRONG_D if strong else {}, **(changes or {}))
     factor = merged.pop("d_lr_factor", 1.0)
+    g_factor = merged.pop("g_lr_factor", 1.0)
     values.update(merged)
+    values["g_lr"] *= g_factor
     values["d_lr"] = values["g_lr"] * factor
     return experiments.Settings(**values)
 
