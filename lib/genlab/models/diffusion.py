@@ -316,7 +316,7 @@ def sampler(model, steps=None, guidance=None):
     return sample_fn
 
 
-def extra_evaluation(model, dataset="mnist", seed=SEED, n=300, steps=25):
+def extra_evaluation(model, dataset="mnist", seed=SEED, n=200, steps=20):
     """What the manifest records beside the FID: the guidance sweep and latent diffusion's FID.
 
     For each w of GUIDANCE_SWEEP, ``n`` DDIM samples (``steps`` steps) with labels 0-9 in
