@@ -119,6 +119,10 @@ def main(argv=None):
     if hasattr(family, "likelihood"):   # likelihood-based families also record their held-out likelihood
         manifest["likelihood"] = family.likelihood(generator, entry.dataset, seed=seed)
         print(manifest["likelihood"])
+    if hasattr(family, "extra_evaluation"):  # a family's own measures, e.g. cgan's class agreement
+        extra = family.extra_evaluation(generator, entry.dataset, seed=seed)
+        manifest.update(extra)
+        print(extra)
     (folder / f"{args.name}.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     total = sum(path.stat().st_size for path in folder.glob("*.weights.h5"))
     print(f"wrote {weights} ({size:,} bytes, SHA-256 {manifest['sha256']}) in {seconds:.0f} s of training; "
