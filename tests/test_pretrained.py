@@ -67,3 +67,26 @@ def test_a_builder_outside_the_model_families_is_refused(data_copy):
     with pytest.raises(ValueError, match="not a genlab model family"):
         pretrained.load("dcgan_mnist")
     assert np.isfinite(info["train_seconds"])
+
+
+def test_a_float16_stored_model_loads_as_float32(tmp_path, monkeypatch):
+    """storage_dtype "float16": half the bytes on disk, float32 weights after load, values rounded to float16."""
+    from genlab.models import mlp_gan
+
+    folder = tmp_path / "pretrained"
+    folder.mkdir()
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
+    model = mlp_gan.build_generator()
+    full, half = tmp_path / "full.weights.h5", folder / "half.weights.h5"
+    pretrained.store_weights(model, full)
+    pretrained.store_weights(model, half, "float16")
+    assert half.stat().st_size < 0.55 * full.stat().st_size
+    (folder / "half.json").write_text(json.dumps({
+        "file": half.name, "sha256": paths.sha256(half), "storage_dtype": "float16",
+        "builder": "genlab.models.mlp_gan:build_generator"}))
+    loaded = pretrained.load("half")
+    assert all(weight.dtype == "float32" for weight in loaded.weights)
+    for original, restored in zip(model.weights, loaded.weights):
+        assert np.array_equal(original.numpy().astype(np.float16).astype(np.float32), restored.numpy())
+    with pytest.raises(ValueError, match="storage_dtype"):
+        pretrained.store_weights(model, half, "int8")

@@ -9,6 +9,11 @@ the time it took, the machine, and its evaluation with floor and ceiling;
 data/README.md has the same). A corrupt or missing file is an error naming
 the file and saying how to restore it, never a silent retrain.
 
+A model too large for the per-file limit in float32 may be stored in float16
+(manifest ``"storage_dtype": "float16"``, written by :func:`store_weights`):
+half the bytes; :func:`load` returns it in float32 as usual. Notebook 04's
+MLP GAN ships that way, its manifest recording the FID of both.
+
 Example::
 
     from genlab import pretrained
@@ -18,11 +23,13 @@ Example::
 
 import importlib
 import json
+from pathlib import Path
 
 from genlab import paths
 
 MAX_BYTES = 5 * 1024 * 1024         # one shipped file
 MAX_TOTAL_BYTES = 40 * 1024 * 1024  # all of them together
+STORAGE_DTYPES = ("float32", "float16")  # how a shipped file may store its float32 weights
 
 
 def directory():
@@ -65,7 +72,51 @@ def load(name):
         paths.ChecksumError: the weights file is not the one that was shipped.
     """
     manifest = info(name)
+    storage_dtype = manifest.get("storage_dtype", "float32")
+    if storage_dtype not in STORAGE_DTYPES:
+        raise ValueError(f"{name}: storage_dtype {storage_dtype!r} is not one of {STORAGE_DTYPES}")
     weights = paths.verify_sha256(directory() / manifest["file"], manifest["sha256"])
     model = build(name)
+    # Keras assigns each stored array to its variable in the variable's own dtype, so float16
+    # arrays come back as float32 weights (the float16 rounding stays).
     model.load_weights(weights)
+    if storage_dtype != "float32" and any(weight.dtype != "float32" for weight in model.weights):
+        raise TypeError(f"{name}: weights stored in {storage_dtype} did not load as float32")
     return model
+
+
+def store_weights(model, path, storage_dtype="float32"):
+    """``model.save_weights(path)``; with ``storage_dtype="float16"`` every float32 array is stored in float16.
+
+    Used by ``scripts/train_pretrained.py`` for a family whose ``STORAGE_DTYPE``
+    is "float16". The file keeps Keras' layout (groups, attributes, names), so
+    :func:`load` (``model.load_weights``) reads it.
+    """
+    if storage_dtype not in STORAGE_DTYPES:
+        raise ValueError(f"storage_dtype must be one of {STORAGE_DTYPES}, got {storage_dtype!r}")
+    path = Path(path)
+    if storage_dtype == "float32":
+        model.save_weights(path)
+        return path
+    import h5py
+    import numpy as np
+
+    full = path.with_name(path.name.replace(".weights.h5", ".float32.weights.h5"))
+    model.save_weights(full)
+    try:  # a new file: HDF5 does not give back the space of datasets deleted in place
+        with h5py.File(full, "r") as source, h5py.File(path, "w") as target:
+            target.attrs.update(source.attrs)
+
+            def copy(item_name, item):
+                if isinstance(item, h5py.Group):
+                    target.require_group(item_name).attrs.update(item.attrs)
+                    return
+                values = item[()]
+                if getattr(values, "dtype", None) == np.float32:
+                    values = values.astype(storage_dtype)
+                target.create_dataset(item_name, data=values).attrs.update(item.attrs)
+
+            source.visititems(copy)
+    finally:
+        full.unlink()
+    return path
