@@ -113,3 +113,4 @@ register("pixelcnn_mnist", "mnist", "genlab.models.pixelcnn", "03_pixelcnn", pre
 register("dcgan_mnist", "mnist", "genlab.models.dcgan", "05_dcgan", pretrained="dcgan_mnist")
 register("dcgan_fashion_mnist", "fashion_mnist", "genlab.models.dcgan", "05_dcgan")
 register("realnvp_mnist", "mnist", "genlab.models.flows", "13_normalizing_flows", pretrained="realnvp_mnist")
+register("rbm_mnist", "mnist", "genlab.models.rbm", "12_boltzmann_rbm_dbn", pretrained="rbm_mnist")
