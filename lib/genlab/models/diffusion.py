@@ -153,6 +153,7 @@ def fit(network, x, labels, iterations, seed=SEED, checkpoint_dir=None, progress
     from genlab import callbacks, data
 
     model = Diffusion(network, schedule, seed=seed)
+    model([np.asarray(x[:1], "float32"), np.zeros(1, "int32"), np.asarray(labels[:1], "int32")])  # built, to resume
     model.compile(optimizer=optimizer())
     steps = max(d for d in range(1, min(int(iterations), len(x) // BATCH_SIZE) + 1) if iterations % d == 0)
     dataset = data.to_dataset(np.asarray(x, "float32"), BATCH_SIZE, to=None, seed=seed, repeat=True, labels=labels)
