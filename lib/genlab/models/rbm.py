@@ -17,7 +17,7 @@ estimate of the log-likelihood gradient.
 
 The DBN table is produced by code, not typed in::
 
-    python -m genlab.models.rbm dbn-table --mode full --seeds 0 1 2 3 4
+    python -m genlab.models.rbm dbn-table --mode full      # -> data/results/dbn_pretraining.json
 """
 
 import json
