@@ -39,8 +39,8 @@ NUM_CLASSES = 10
 IMAGE_SHAPE = dcgan.IMAGE_SHAPE
 BATCH_SIZE = 32
 LEARNING_RATE, BETA_1 = dcgan.LEARNING_RATE, dcgan.BETA_1
-ITERATIONS = {"quick": 20, "full": 5000}        # config.pick(**ITERATIONS)
-SAMPLE_INTERVAL = {"quick": 10, "full": 500}    # fixed-noise grid (labels 0..9 in turn) every this many
+ITERATIONS = {"quick": 12, "full": 5000}        # config.pick(**ITERATIONS)
+SAMPLE_INTERVAL = {"quick": 6, "full": 500}     # fixed-noise grid (labels 0..9 in turn) every this many
 SEED = 42
 N_AGREEMENT = 1000                   # generated digits per class-agreement measure (100 per class)
 # InfoGAN (notebook 06's last part): the same G(z, c), with c a categorical code D never sees;
