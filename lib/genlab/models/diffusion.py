@@ -36,8 +36,8 @@ P_UNCOND = 0.1                    # label dropout for classifier-free guidance
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
 EMA_MOMENTUM = 0.995              # Keras' optimizer EMA (use_ema=True) of the weights
-ITERATIONS = {"quick": 2, "full": 2000}          # U-Net training steps
-DDIM_STEPS = {"quick": 10, "full": 50}           # DDIM sampling steps (DDPM uses all T)
+ITERATIONS = {"quick": 2, "full": 1500}          # U-Net training steps
+DDIM_STEPS = {"quick": 10, "full": 25}           # DDIM sampling steps (DDPM uses all T)
 GUIDANCE = 2.0                                    # w of the class grids
 GUIDANCE_SWEEP = (0.0, 1.0, 2.0, 4.0)             # w = 0: unconditional; 1: conditional
 LATENT_UNITS = 256                                # the latent denoiser's MLP width
@@ -317,7 +317,7 @@ def sampler(model, steps=None, guidance=None):
     return sample_fn
 
 
-def extra_evaluation(model, dataset="mnist", seed=SEED, n=200, steps=20):
+def extra_evaluation(model, dataset="mnist", seed=SEED, n=200, steps=10):
     """What the manifest records beside the FID: the guidance sweep and latent diffusion's FID.
 
     For each w of GUIDANCE_SWEEP, ``n`` DDIM samples (``steps`` steps) with labels 0-9 in
