@@ -138,7 +138,7 @@ def test_the_shipped_model_samples_digits_of_the_registered_kind():
 
 
 @pytest.mark.skipif(os.environ.get("GENLAB_SLOW_TESTS") != "1",
-                    reason="about 3 minutes on 2 CPU cores (1,000 samples x 50 DDIM steps); GENLAB_SLOW_TESTS=1 runs it")
+                    reason="about 2 minutes on 2 CPU cores (1,000 samples x 25 DDIM steps); GENLAB_SLOW_TESTS=1 runs it")
 def test_the_shipped_model_scores_what_its_manifest_records():
     """Same network, same seed, same real subset: the recorded FID is reproduced."""
     from genlab import evaluation, pretrained, registry
