@@ -115,3 +115,4 @@ register("dcgan_fashion_mnist", "fashion_mnist", "genlab.models.dcgan", "05_dcga
 register("realnvp_mnist", "mnist", "genlab.models.flows", "13_normalizing_flows", pretrained="realnvp_mnist")
 register("rbm_mnist", "mnist", "genlab.models.rbm", "12_boltzmann_rbm_dbn", pretrained="rbm_mnist")
 register("cgan_mnist", "mnist", "genlab.models.cgan", "06_conditional_gan", pretrained="cgan_mnist")
+register("mlp_gan_mnist", "mnist", "genlab.models.mlp_gan", "04_gan_basics", pretrained="mlp_gan_mnist")
