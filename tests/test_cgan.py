@@ -127,3 +127,12 @@ def test_the_shipped_conditional_gan_reproduces_its_recorded_evaluation():
     measured = cgan.measure_agreement(generator, n=agreement["n"], seed=agreement["seed"])
     assert measured["agreement"] == pytest.approx(agreement["agreement"], abs=0.01)
     assert info["settings"]["iterations"] == cgan.ITERATIONS["full"]
+
+
+def test_train_infogan_records_an_agreement_curve():
+    points = []
+    generator, curve = cgan.train_infogan(2, measure_every=1, on_measure=points.append)
+    assert [point["iteration"] for point in curve] == [1, 2] and points == curve
+    assert all(0.0 <= point["agreement"] <= 1.0 for point in curve)
+    assert sorted(curve[-1]["mapping"].values()) == list(range(cgan.NUM_CLASSES))   # one to one
+    assert generator.output_shape == (None,) + tuple(cgan.IMAGE_SHAPE)
