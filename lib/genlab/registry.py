@@ -116,3 +116,4 @@ register("realnvp_mnist", "mnist", "genlab.models.flows", "13_normalizing_flows"
 register("rbm_mnist", "mnist", "genlab.models.rbm", "12_boltzmann_rbm_dbn", pretrained="rbm_mnist")
 register("cgan_mnist", "mnist", "genlab.models.cgan", "06_conditional_gan", pretrained="cgan_mnist")
 register("mlp_gan_mnist", "mnist", "genlab.models.mlp_gan", "04_gan_basics", pretrained="mlp_gan_mnist")
+register("diffusion_mnist", "mnist", "genlab.models.diffusion", "11_diffusion", pretrained="diffusion_mnist")
