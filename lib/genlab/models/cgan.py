@@ -153,16 +153,10 @@ def build_gan(latent_dim=LATENT_DIM, num_classes=NUM_CLASSES, image_shape=IMAGE_
 
 def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
     """Train the conditional DCGAN with notebook 06's settings for ``mode``; returns the generator."""
-    from genlab import config, data, gan
+    import sys
 
-    config.seed_everything(seed)
-    (x_train, y_train), _ = data.load(dataset)
-    generator, discriminator, combined = build_gan()
-    gan.train(generator, discriminator, combined, x_train, labels=y_train, num_classes=NUM_CLASSES,
-              iterations=iterations or config.pick(**ITERATIONS, mode=mode), batch_size=BATCH_SIZE,
-              seed=seed, checkpoint_dir=checkpoint_dir, checkpoint_interval=500, progress=progress,
-              sample_interval=None)
-    return generator
+    return dcgan.train_family(sys.modules[__name__], dataset, mode, seed, checkpoint_dir, iterations, progress,
+                              checkpoint_interval=500, labels=True)
 
 
 def generate(generator, labels, seed=0, temperature=1.0):

@@ -173,15 +173,30 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     Used by the registry (``genlab report --retrain``) and ``scripts/train_pretrained.py``
     (the shipped weights), so both train exactly what notebook 05's full mode trains.
     """
+    import sys
+
+    return train_family(sys.modules[__name__], dataset, mode, seed, checkpoint_dir, iterations, progress)
+
+
+def train_family(family, dataset="mnist", mode=None, seed=None, checkpoint_dir=None, iterations=None,
+                 progress=False, checkpoint_interval=500, labels=False):
+    """Train a family built on the book's GAN (this one, genlab.models.mlp_gan, genlab.models.cgan).
+
+    ``family`` provides ``build_gan()``, ``ITERATIONS``, ``BATCH_SIZE`` and ``SEED``
+    (and ``NUM_CLASSES`` with ``labels=True``, which passes the digits' labels
+    to the loop); returns the trained generator.
+    """
     from genlab import config, data, gan
 
+    seed = family.SEED if seed is None else seed
     config.seed_everything(seed)
-    (x_train, _), _ = data.load(dataset)
-    generator, discriminator, combined = build_gan()
+    (x_train, y_train), _ = data.load(dataset)
+    generator, discriminator, combined = family.build_gan()
+    conditioning = {"labels": y_train, "num_classes": family.NUM_CLASSES} if labels else {}
     gan.train(generator, discriminator, combined, x_train,
-              iterations=iterations or config.pick(**ITERATIONS, mode=mode), batch_size=BATCH_SIZE,
-              seed=seed, checkpoint_dir=checkpoint_dir, checkpoint_interval=500, progress=progress,
-              sample_interval=None)
+              iterations=iterations or config.pick(**family.ITERATIONS, mode=mode), batch_size=family.BATCH_SIZE,
+              seed=seed, checkpoint_dir=checkpoint_dir, checkpoint_interval=checkpoint_interval, progress=progress,
+              sample_interval=None, **conditioning)
     return generator
 
 

@@ -25,6 +25,7 @@ import keras
 from keras import layers
 
 from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
+from genlab.models import dcgan
 
 NOTEBOOK = "04_gan_basics"
 LATENT_DIM = 100
@@ -171,20 +172,12 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     Used by the registry and ``scripts/train_pretrained.py`` (the shipped
     weights), so both train exactly what notebook 04's full mode trains.
     """
-    from genlab import config, data, gan
+    import sys
 
-    config.seed_everything(seed)
-    (x_train, _), _ = data.load(dataset)
-    generator, discriminator, combined = build_gan()
-    gan.train(generator, discriminator, combined, x_train,
-              iterations=iterations or config.pick(**ITERATIONS, mode=mode), batch_size=BATCH_SIZE,
-              seed=seed, checkpoint_dir=checkpoint_dir, checkpoint_interval=1000, progress=progress,
-              sample_interval=None)
-    return generator
+    return dcgan.train_family(sys.modules[__name__], dataset, mode, seed, checkpoint_dir, iterations, progress,
+                              checkpoint_interval=1000)
 
 
 def sampler(generator):
     """``sample_fn(n, seed=0, temperature=1.0)`` -> uint8 (n, 28, 28) images (as :func:`genlab.models.dcgan.sampler`)."""
-    from genlab.models import dcgan
-
     return dcgan.sampler(generator)
