@@ -36,7 +36,7 @@ P_UNCOND = 0.1                    # label dropout for classifier-free guidance
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
 EMA_MOMENTUM = 0.995              # Keras' optimizer EMA (use_ema=True) of the weights
-ITERATIONS = {"quick": 2, "full": 1500}          # U-Net training steps
+ITERATIONS = {"quick": 2, "full": 5000}          # U-Net training steps
 DDIM_STEPS = {"quick": 10, "full": 25}           # DDIM sampling steps (DDPM uses all T)
 GUIDANCE = 2.0                                    # w of the class grids
 GUIDANCE_SWEEP = (0.0, 1.0, 2.0, 4.0)             # w = 0: unconditional; 1: conditional
