@@ -12,12 +12,11 @@ on a reduced plan and shows this file beside it.
 import argparse
 import datetime
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
-from genlab import paths
+from genlab import config, paths
 from genlab.models import gan_challenges
 
 OUTPUT = paths.REPO_ROOT / "data" / "results" / "gan_remedies.json"
@@ -31,13 +30,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     began = time.perf_counter()
     result = gan_challenges.study(args.mode, tuple(args.sections), progress=lambda line: print(line, flush=True))
-    import tensorflow as tf
 
     result.update(command="python scripts/gan_remedies.py " + " ".join(sys.argv[1:] if argv is None else argv),
                   date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                  machine=f"{platform.machine()}, {platform.processor() or platform.system()}, "
-                          f"{__import__('os').cpu_count()} CPU cores, TensorFlow {tf.__version__}, no GPU"
-                          if not tf.config.list_physical_devices("GPU") else "GPU",
+                  machine=config.machine(),
                   seconds=round(time.perf_counter() - began, 1))
     for section in result["sections"].values():   # each section remembers the run that measured it
         section.update(command=result["command"], date=result["date"], seconds=result["seconds"])

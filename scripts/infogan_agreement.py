@@ -17,13 +17,11 @@ the curve beside its quick run.
 import argparse
 import datetime
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
-from genlab import paths
+from genlab import config, paths
 from genlab.models import cgan
 
 OUTPUT = paths.REPO_ROOT / "data" / "results" / "infogan_agreement.json"
@@ -35,13 +33,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=cgan.SEED)
     parser.add_argument("--out", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    import tensorflow as tf
 
     record = {"what": "InfoGAN (notebook 06): code-to-class agreement during training",
               "command": "python scripts/infogan_agreement.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "machine": (f"{platform.machine()}, {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, "
-                          + ("GPU" if tf.config.list_physical_devices("GPU") else "no GPU")),
+              "machine": config.machine(),
               "iterations": args.iterations, "seed": args.seed, "n": cgan.N_AGREEMENT,
               "batch_size": cgan.BATCH_SIZE, "info_weight": cgan.INFO_WEIGHT,
               "chance_reference": "about 0.1 (a little above: the matching is chosen after counting)",

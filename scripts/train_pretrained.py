@@ -25,21 +25,10 @@ Training resumes from ``--checkpoint-dir`` (default
 import argparse
 import datetime
 import json
-import platform
 import sys
 import time
 
 from genlab import config, evaluation, paths, pretrained, registry
-
-def cpu_name():
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 def _load_stored(family, weights):
     """The shipped builder's model with the weights just stored (float16 ones come back as float32)."""
@@ -127,7 +116,7 @@ def main(argv=None):
         "command": "python scripts/train_pretrained.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "train_seconds": round(seconds),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
-        "machine": f"{cpu_name()}, {platform.machine()}, GPU: {env['gpu']}",
+        "machine": config.machine(),
         "versions": {key: env[key] for key in ("tensorflow", "keras", "numpy", "genlab")},
         "evaluation": {"n": scores.n, "extractor": scores.extractor, "seed": seed,
                        "values": {label: {metric: round(float(value), 4) for metric, value in by_metric.items()}

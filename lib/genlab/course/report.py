@@ -16,8 +16,6 @@ when it runs, so ``genlab --help`` stays free of TensorFlow.
 import argparse
 import datetime
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -74,11 +72,10 @@ def summary(rows):
 
 
 def machine():
-    """A one-line description of this machine (CPU, cores, GPU)."""
+    """A one-line description of this machine (CPU, cores, GPU): :func:`genlab.config.machine`."""
     from genlab import config
 
-    gpu = config.environment_report()["gpu"]
-    return f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPU cores, GPU: {gpu}"
+    return config.machine()
 
 
 def write(rows, samples, out_dir, mode, seconds, skipped=()):

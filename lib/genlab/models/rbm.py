@@ -298,7 +298,6 @@ def main(argv=None):
     import argparse
     import datetime
     import pathlib
-    import platform
     import sys
     import time
 
@@ -313,8 +312,6 @@ def main(argv=None):
     seeds = args.seeds if args.seeds is not None else config.pick(**DBN_SEEDS, mode=args.mode)
     start = time.time()
     table = pretraining_table(seeds, args.mode)
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.machine())
     table.update({
         "what": f"test accuracy on the 1,000 held-out digits of a {N_VISIBLE}-{'-'.join(map(str, DBN_LAYERS))}-10 "
                 f"sigmoid network fine-tuned on {10 * LABELS_PER_CLASS} labelled digits, with and without "
@@ -326,7 +323,7 @@ def main(argv=None):
         "command": "python -m genlab.models.rbm " + " ".join(argv if argv is not None else sys.argv[1:]),
         "seconds": round(time.time() - start),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
-        "machine": f"{cpu}, {platform.machine()}, GPU: {config.gpu_available()}",
+        "machine": config.machine(),
     })
     print(json.dumps(table["summary"]), table["pre-trained wins"])
     out = pathlib.Path(args.out)
