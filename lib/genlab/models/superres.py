@@ -45,13 +45,14 @@ SR_RESIDUAL_BLOCKS = 2               # SRGAN has 16; two suffice for 7x7 digits
 SR_BATCH_SIZE = 32
 SR_MSE_LEARNING_RATE = 1e-3          # Adam, pixel-MSE pre-training (the SRResNet)
 SR_GAN_LEARNING_RATE, SR_BETA_1 = 1e-4, 0.5   # Adam for the adversarial fine-tune (G and D)
-SR_ADVERSARIAL_WEIGHT = 0.01         # loss = MSE + weight * adversarial (SRGAN: 1e-3 beside VGG loss)
+SR_ADVERSARIAL_WEIGHT = 0.1          # loss = MSE + weight * adversarial (SRGAN: 1e-3 beside its VGG loss)
 SR_MSE_ITERATIONS = {"quick": 20, "full": 3000}          # config.pick(**SR_MSE_ITERATIONS)
 SR_ADVERSARIAL_ITERATIONS = {"quick": 10, "full": 3000}  # fine-tune, starting from the MSE weights
 SR_N_EVAL = {"quick": 500, "full": 1000}                 # held-out digits in the comparison
 # What scripts/train_pretrained.py trains: both phases, MSE first.
 ITERATIONS = {mode: SR_MSE_ITERATIONS[mode] + SR_ADVERSARIAL_ITERATIONS[mode] for mode in ("quick", "full")}
-SEED = 42
+SR_SEED = 42
+SEED = SR_SEED                       # the name scripts/train_pretrained.py reads
 METHODS = ("bicubic", "mse", "adversarial")
 # What ships (genlab.pretrained): one model holding both trained generators.
 SHIPPED_BUILDER = "build_shipped"
@@ -201,13 +202,15 @@ def batches(low, high, iterations, seed=SEED, batch_size=SR_BATCH_SIZE):
         yield low[index], high[index]
 
 
-def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
+def train(dataset="mnist", mode=None, seed=SR_SEED, checkpoint_dir=None, iterations=None, progress=False):
     """Train both generators with notebook 09's settings for ``mode``; returns a :func:`build_shipped` model.
 
     ``iterations`` (default ``ITERATIONS[mode]``) is split between the MSE
-    phase and the adversarial fine-tune in the settings' proportion. The MSE
-    generator is saved to ``checkpoint_dir`` after its phase, and reused from
-    there if a run is resumed.
+    phase and the adversarial fine-tune in the settings' proportion. During the
+    fine-tune the MSE generator goes on with pixel MSE alone on the same
+    batches, so both shipped generators had the same number of updates. The
+    MSE phase is saved to ``checkpoint_dir`` and reused from there if a run is
+    resumed.
     """
     from pathlib import Path
 
@@ -223,25 +226,29 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     model = build_shipped()
     nets = generators(model)
     saved = Path(checkpoint_dir) / "mse_generator.weights.h5" if checkpoint_dir else None
+    mse_optimizer = keras.optimizers.Adam(SR_MSE_LEARNING_RATE)
+    mse_train = mse_step(nets["mse"], mse_optimizer)
     if saved is not None and saved.is_file():
         nets["mse"].load_weights(saved)
     else:
-        step = mse_step(nets["mse"], keras.optimizers.Adam(SR_MSE_LEARNING_RATE))
         for low_batch, high_batch in tqdm.tqdm(batches(low, high, mse_iterations, seed), total=mse_iterations,
                                                disable=not progress, desc="SR MSE", mininterval=1.0):
-            step(low_batch, high_batch)
+            mse_train(low_batch, high_batch)
         if saved is not None:
             saved.parent.mkdir(parents=True, exist_ok=True)
             nets["mse"].save_weights(saved)
     nets["adversarial"].set_weights(nets["mse"].get_weights())   # SRGAN starts from the MSE generator
-    step = adversarial_step(nets["adversarial"], build_discriminator(),
-                            keras.optimizers.Adam(SR_GAN_LEARNING_RATE, beta_1=SR_BETA_1),
-                            keras.optimizers.Adam(SR_GAN_LEARNING_RATE, beta_1=SR_BETA_1))
+    adversarial_train = adversarial_step(nets["adversarial"], build_discriminator(),
+                                         keras.optimizers.Adam(SR_GAN_LEARNING_RATE, beta_1=SR_BETA_1),
+                                         keras.optimizers.Adam(SR_GAN_LEARNING_RATE, beta_1=SR_BETA_1))
     adversarial_iterations = iterations - mse_iterations
+    # The fair control: the MSE generator keeps training on the same batches for as many steps,
+    # so the two generators differ by the adversarial term only, not by training time.
     for low_batch, high_batch in tqdm.tqdm(batches(low, high, adversarial_iterations, seed + 1),
                                            total=adversarial_iterations, disable=not progress,
-                                           desc="SR adversarial", mininterval=1.0):
-        step(low_batch, high_batch)
+                                           desc="SR adversarial (and MSE control)", mininterval=1.0):
+        adversarial_train(low_batch, high_batch)
+        mse_train(low_batch, high_batch)
     return model
 
 
