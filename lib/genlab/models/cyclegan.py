@@ -26,7 +26,6 @@ What ships is a composite model holding both generators (:func:`build_shipped`);
 import numpy as np
 
 import keras
-from keras import layers
 
 from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
 from genlab.models import pix2pix
@@ -137,6 +136,7 @@ def make_train_step(generator_g, generator_f, discriminator_x, discriminator_y, 
 
     @tf.function
     def step(x, y):
+        x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
         with tf.GradientTape(persistent=True) as tape:
             fake_y, fake_x = generator_g(x, training=True), generator_f(y, training=True)
             cycled_x, cycled_y = generator_f(fake_y, training=True), generator_g(fake_x, training=True)

@@ -171,6 +171,7 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, l1_weigh
 
     @tf.function
     def step(source, target):
+        source, target = tf.convert_to_tensor(source), tf.convert_to_tensor(target)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = generator(source, training=True)
             real_logits = discriminator([source, target], training=True)
