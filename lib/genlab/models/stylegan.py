@@ -1,0 +1,399 @@
+"""A small style-based generator (StyleGAN, Karras et al. 2019) for MNIST: layers, builders, settings.
+
+Why it exists: notebook 10 (``notebooks/10_stylegan_concepts.ipynb``) teaches Lectures 13-14's
+StyleGAN at a size a laptop CPU can train: a mapping network z -> w, AdaIN injecting w at every
+layer, per-pixel noise, synthesis from a learned constant, style mixing, truncation in w and
+interpolation in z versus w. The notebook writes AdaIN, noise injection and the training step
+where the student reads them; the tests (``tests/test_stylegan.py``), the registry and the
+shipped weights (``stylegan_mnist``) need the same pieces, with every setting defined once.
+Scale: 7x7 -> 14x14 -> 28x28 with two AdaIN'd layers per resolution (six styles), a 4-layer
+64-d mapping network; the paper's runs 4x4 -> 1024x1024 (18 styles), 8 layers of 512.
+"""
+
+import numpy as np
+
+import keras
+from keras import layers, ops
+
+from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
+
+NOTEBOOK = "10_stylegan_concepts"
+IMAGE_SHAPE = (28, 28, 1)
+LATENT_DIM = 64                  # z
+W_DIM = 64                       # w (the paper: 512 for both)
+MAPPING_LAYERS = 4               # the paper: 8
+CHANNELS = (64, 32, 16)           # feature maps at 7x7, 14x14, 28x28
+DISCRIMINATOR_FILTERS = (32, 64, 64)
+NUM_STYLES = 2 * len(CHANNELS)   # two AdaIN'd layers per resolution: styles 0-1 coarse (7x7), 4-5 fine (28x28)
+BATCH_SIZE = 32
+LEARNING_RATE, BETA_1, BETA_2 = 2e-4, 0.5, 0.99
+MIXING_PROB = 0.9                # style-mixing regularization (the paper: 90 % of training images)
+W_AVG_DECAY = 0.995              # the tracked mean of w, for truncation (the paper's value)
+ITERATIONS = {"quick": 4, "full": 4000}
+SEED = 42
+PSI_SWEEP = (1.0, 0.7, 0.5, 0.0)  # truncation psi of the precision/recall sweep
+PATH_STEPS = 17                  # images along each interpolation path
+SHIPPED_BUILDER = "build_generator"
+MANIFEST_SETTINGS = ("LATENT_DIM", "W_DIM", "MAPPING_LAYERS", "CHANNELS", "BATCH_SIZE", "LEARNING_RATE",
+                     "BETA_1", "BETA_2", "MIXING_PROB", "W_AVG_DECAY")
+
+
+class AdaIN(keras.layers.Layer):
+    """Adaptive instance normalization: ``scale * (x - mu(x)) / sigma(x) + bias``, per image and channel.
+
+    mu, sigma over each feature map's height and width: the output's per-channel mean is
+    ``bias`` and its standard deviation ``|scale|`` (Huang & Belongie, 2017).
+
+    Args:
+        epsilon: added to the variance before the square root (a constant map stays finite).
+
+    Example::
+
+        y = AdaIN()([x, scale, bias])   # x (B, H, W, C); scale, bias (B, C)
+    """
+
+    def __init__(self, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def call(self, inputs):
+        x, scale, bias = inputs
+        mean, variance = ops.moments(x, axes=(1, 2), keepdims=True)
+        normalized = (x - mean) / ops.sqrt(variance + self.epsilon)
+        return scale[:, None, None, :] * normalized + bias[:, None, None, :]
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+class NoiseInjection(keras.layers.Layer):
+    """Adds one map of Gaussian noise per image, scaled by a learned factor per channel (starting at 0).
+
+    The network learns how much stochastic detail (stroke texture, exact edges) each channel gets.
+
+    Args:
+        seed: seed of the layer's own random stream (for noise it draws).
+
+    Example::
+
+        y = NoiseInjection()(x)               # fresh noise (B, H, W, 1)
+        y = NoiseInjection()(x, noise=fixed)  # given noise, e.g. fixed along a path
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="scale")
+
+    def call(self, x, noise=None):
+        if noise is None:
+            shape = ops.shape(x)
+            noise = keras.random.normal((shape[0], shape[1], shape[2], 1), seed=self.seed_generator)
+        return x + self.scale * ops.cast(noise, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+class LearnedConstant(keras.layers.Layer):
+    """The synthesis network's input: one learned (height, width, channels) tensor, tiled over the batch.
+
+    Args:
+        height, width, channels: the constant's shape (the paper: 4x4x512; here 7x7xC).
+
+    Example::
+
+        x = LearnedConstant(7, 7, 128)(w)   # (B, 7, 7, 128); w only gives the batch size
+    """
+
+    def __init__(self, height, width, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width, self.channels = height, width, channels
+
+    def build(self, input_shape):
+        self.constant = self.add_weight(shape=(1, self.height, self.width, self.channels),
+                                        initializer="random_normal", name="constant")
+
+    def call(self, batch_like):
+        return ops.tile(self.constant, (ops.shape(batch_like)[0], 1, 1, 1))
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width, "channels": self.channels}
+
+
+def build_mapping(latent_dim=LATENT_DIM, w_dim=W_DIM, depth=MAPPING_LAYERS, name="mapping"):
+    """The mapping network z -> w: normalize z to unit mean square, then ``depth`` Dense + LeakyReLU(0.2) layers."""
+    z = keras.Input((latent_dim,), name="z")
+    # The paper's "pixel norm" of z: every z gets the same length, so w depends on its direction only.
+    x = layers.UnitNormalization(name="normalize_z")(z)
+    x = layers.Rescaling(float(np.sqrt(latent_dim)), name="unit_mean_square")(x)
+    for index in range(depth):
+        x = layers.Dense(w_dim, name=f"dense{index}")(x)
+        x = layers.LeakyReLU(0.2, name=f"lrelu{index}")(x)
+    return keras.Model(z, x, name=name)
+
+
+class StyleGenerator(keras.Model):
+    """Mapping network, tracked mean of w, and the synthesis network from a learned constant.
+
+    ``generator(z)`` draws images in [-1, 1]; :meth:`synthesize` takes one w per style layer
+    (style mixing) and optional fixed noise; :meth:`truncate` pulls w towards the tracked mean
+    ``w_avg`` (a non-trainable weight, so the shipped file holds it).
+
+    Args:
+        latent_dim, w_dim, mapping_layers, channels: see the module's settings.
+        seed: seed of the noise layers.
+
+    Example::
+
+        generator = StyleGenerator()
+        images = generator.synthesize(mix_styles(generator.map(z1), generator.map(z2), crossover=2))
+    """
+
+    def __init__(self, latent_dim=LATENT_DIM, w_dim=W_DIM, mapping_layers=MAPPING_LAYERS, channels=CHANNELS,
+                 seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim, self.w_dim, self.mapping_layers = latent_dim, w_dim, mapping_layers
+        self.channels, self.seed = tuple(channels), seed
+        self.num_styles = 2 * len(self.channels)
+        self.mapping = build_mapping(latent_dim, w_dim, mapping_layers)
+        self.constant = LearnedConstant(7, 7, self.channels[0], name="constant")
+        # Style layer i works at 7 * 2**(i // 2) pixels: [upsample] -> 3x3 conv -> noise -> LeakyReLU -> AdaIN(A_i(w)).
+        # Layer 0 works on the constant itself (no conv); A_i is a learned affine map (two Dense layers),
+        # the scale's bias starting at 1 so that an untrained style leaves the maps as they are.
+        sizes = [7 * 2 ** (i // 2) for i in range(self.num_styles)]
+        filters = [self.channels[i // 2] for i in range(self.num_styles)]
+        self.upsample, self.adain = layers.UpSampling2D(name="upsample"), AdaIN(name="adain")
+        self.convs = [layers.Conv2D(filters[i], 3, padding="same", name=f"conv{i}_{sizes[i]}x{sizes[i]}")
+                      for i in range(1, self.num_styles)]
+        self.noises = [NoiseInjection(None if seed is None else seed + i, name=f"noise{i}_{sizes[i]}x{sizes[i]}")
+                       for i in range(self.num_styles)]
+        self.style_scales = [layers.Dense(f, bias_initializer="ones", name=f"style_scale{i}") for i, f in enumerate(filters)]
+        self.style_biases = [layers.Dense(filters[i], name=f"style_bias{i}") for i in range(self.num_styles)]
+        self.to_image = layers.Conv2D(IMAGE_SHAPE[-1], 1, name="to_image")
+        self.w_avg = self.add_weight(shape=(w_dim,), initializer="zeros", trainable=False, name="w_avg")
+
+    def map(self, z, training=False):
+        """w = mapping(z), shape (B, w_dim)."""
+        return self.mapping(z, training=training)
+
+    def truncate(self, w, psi):
+        """The truncation trick: w_avg + psi (w - w_avg); psi = 1 leaves w, psi = 0 gives the mean w."""
+        return self.w_avg + psi * (w - self.w_avg)
+
+    def synthesize(self, ws, noise=None):
+        """Images from styles ``ws``: (B, w_dim) for one w everywhere, or (B, num_styles, w_dim).
+
+        ``noise``: None (fresh noise), or one array per style layer (B, H, W, 1) of that layer's size.
+        """
+        if len(ws.shape) == 2:
+            ws = ops.repeat(ops.expand_dims(ws, 1), self.num_styles, axis=1)
+        x = self.constant(ws)
+        for index in range(self.num_styles):
+            if index:
+                x = self.convs[index - 1](self.upsample(x) if index % 2 == 0 else x)
+            x = ops.leaky_relu(self.noises[index](x, noise=None if noise is None else noise[index]), 0.2)
+            x = self.adain([x, self.style_scales[index](ws[:, index]), self.style_biases[index](ws[:, index])])
+        return ops.tanh(self.to_image(x))
+
+    def call(self, z, psi=1.0, training=False):
+        return self.synthesize(self.truncate(self.map(z, training=training), psi))
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim, "w_dim": self.w_dim,
+                "mapping_layers": self.mapping_layers, "channels": self.channels, "seed": self.seed}
+
+
+def build_generator(latent_dim=LATENT_DIM, w_dim=W_DIM, mapping_layers=MAPPING_LAYERS, channels=CHANNELS, seed=SEED):
+    """A built :class:`StyleGenerator` with these settings (the shipped network's builder)."""
+    generator = StyleGenerator(latent_dim, w_dim, mapping_layers, channels, seed=seed, name="style_generator")
+    generator(np.zeros((1, latent_dim), "float32"))
+    return generator
+
+
+def build_discriminator(image_shape=IMAGE_SHAPE, filters=DISCRIMINATOR_FILTERS, name="discriminator"):
+    """D: strided 3x3 convolutions with LeakyReLU(0.2), then one logit (no sigmoid: the loss takes logits)."""
+    x = image = keras.Input(image_shape, name="image")
+    for index, block_filters in enumerate(filters):
+        x = layers.Conv2D(block_filters, 3, strides=2 if index < 2 else 1, padding="same", name=f"conv{index}")(x)
+        x = layers.LeakyReLU(0.2, name=f"lrelu{index}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    return keras.Model(image, layers.Dense(1, name="logit")(x), name=name)
+
+
+def mix_styles(w_a, w_b, crossover, num_styles=NUM_STYLES):
+    """(B, num_styles, w_dim): styles 0 .. crossover-1 from ``w_a``, the rest from ``w_b``."""
+    take_a = (np.arange(num_styles) < crossover)[None, :, None]
+    return ops.where(take_a, ops.expand_dims(w_a, 1), ops.expand_dims(w_b, 1))
+
+
+def optimizers():
+    """Two fresh Adam(LEARNING_RATE, BETA_1, BETA_2): one for G, one for D."""
+    return [keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1, beta_2=BETA_2) for _ in range(2)]
+
+
+def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mixing_prob=MIXING_PROB, decay=W_AVG_DECAY):
+    """The training step of notebook 10 (non-saturating loss, style mixing, tracked mean w), as a tf.function."""
+    import tensorflow as tf
+
+    def styles(batch):
+        w1, w2 = (generator.map(tf.random.normal((batch, generator.latent_dim)), training=True) for _ in range(2))
+        # Style mixing: with probability mixing_prob, layers from a random crossover on take w2.
+        crossover = tf.where(tf.random.uniform(()) < mixing_prob,
+                             tf.random.uniform((), 1, generator.num_styles, dtype=tf.int32), generator.num_styles)
+        use_w1 = tf.range(generator.num_styles)[None, :, None] < crossover
+        return tf.where(use_w1, w1[:, None], w2[:, None]), w1
+
+    def step(real):
+        batch = tf.shape(real)[0]
+        with tf.GradientTape() as tape:
+            ws, _ = styles(batch)
+            fake_logits = discriminator(generator.synthesize(ws), training=True)
+            real_logits = discriminator(real, training=True)
+            d_loss = tf.reduce_mean(tf.nn.softplus(fake_logits) + tf.nn.softplus(-real_logits))
+        d_weights, g_weights = discriminator.trainable_weights, generator.trainable_weights
+        d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_weights), d_weights))
+        with tf.GradientTape() as tape:
+            ws, w1 = styles(batch)
+            # Non-saturating loss: G maximizes log D(G(z)), i.e. minimizes softplus(-logit).
+            g_loss = tf.reduce_mean(tf.nn.softplus(-discriminator(generator.synthesize(ws), training=True)))
+        g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_weights), g_weights))
+        generator.w_avg.assign(decay * generator.w_avg + (1 - decay) * tf.reduce_mean(w1, axis=0))
+        return d_loss, g_loss
+
+    return tf.function(step)
+
+
+def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
+    """Train notebook 10's G and D for ``mode``; returns the generator (its weights load into build_generator())."""
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    from genlab import config, data
+
+    config.seed_everything(seed)
+    (x_train, _), _ = data.load(dataset)
+    iterations = iterations or config.pick(**ITERATIONS, mode=mode)
+    generator, discriminator, (g_optimizer, d_optimizer) = build_generator(seed=seed), build_discriminator(), optimizers()
+    step = make_train_step(generator, discriminator, g_optimizer, d_optimizer)
+    counter, manager = tf.Variable(0, dtype=tf.int64), None
+    if checkpoint_dir is not None:
+        checkpoint = tf.train.Checkpoint(generator=generator, discriminator=discriminator, g_optimizer=g_optimizer,
+                                         d_optimizer=d_optimizer, counter=counter)
+        manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), max_to_keep=1)
+        checkpoint.restore(manager.latest_checkpoint)
+    batches = iter(data.to_dataset(x_train, BATCH_SIZE, seed=seed, repeat=True))
+    with tqdm(total=iterations, initial=int(counter.numpy()), desc="StyleGAN", disable=not progress) as bar:
+        while int(counter.numpy()) < iterations:
+            d_loss, g_loss = step(next(batches))
+            counter.assign_add(1)
+            bar.update(1)
+            bar.set_postfix(d=f"{float(d_loss):.3f}", g=f"{float(g_loss):.3f}", refresh=False)
+            if manager is not None and int(counter.numpy()) % 500 == 0:
+                manager.save()
+    return generator
+
+
+def fixed_noise(generator, n, seed=0):
+    """One NumPy noise array per style layer for ``n`` images, drawn from ``seed`` (reproducible samples)."""
+    rng = np.random.default_rng(seed)
+    sizes = [7 * 2 ** (index // 2) for index in range(generator.num_styles)]
+    return [rng.standard_normal((n, size, size, 1)).astype("float32") for size in sizes]
+
+
+def generate(generator, ws, noise, batch=250):
+    """Images in [-1, 1] (NumPy) from styles ``ws`` and per-layer ``noise``, in batches, compiled once."""
+    if not hasattr(generator, "_genlab_synthesize"):
+        import tensorflow as tf
+
+        generator._genlab_synthesize = tf.function(lambda w, *maps: generator.synthesize(w, noise=list(maps)),
+                                                   reduce_retracing=True)
+    ws = np.asarray(ws, "float32")
+    ws = np.repeat(ws[:, None], generator.num_styles, axis=1) if ws.ndim == 2 else ws   # one trace: (B, styles, w)
+    return np.concatenate([np.asarray(generator._genlab_synthesize(ws[start:start + batch],
+                                                                   *[maps[start:start + batch] for maps in noise]))
+                           for start in range(0, len(ws), batch)])
+
+
+def sampler(generator):
+    """``sample_fn(n, seed=0, psi=1.0)`` -> uint8 (n, 28, 28): z and noise from ``seed``, w truncated by ``psi``."""
+    from genlab import data
+
+    def sample_fn(n, seed=0, psi=1.0):
+        z = np.random.default_rng(seed).standard_normal((n, generator.latent_dim)).astype("float32")
+        w = np.asarray(generator.truncate(np.asarray(generator.map(z)), psi))
+        images = generate(generator, w, fixed_noise(generator, n, seed + 1))
+        return data.to_uint8(images, from_range="tanh").reshape(n, *IMAGE_SHAPE[:2])
+
+    sample_fn.generator = generator
+    return sample_fn
+
+
+def slerp(a, b, t):
+    """Spherical interpolation from ``a`` to ``b`` (rows) at fractions ``t`` (K,): (rows, K, dim).
+
+    Gaussian z concentrate near a sphere; a straight line cuts through its low-density middle."""
+    a, b, t = np.asarray(a, "float64"), np.asarray(b, "float64"), np.asarray(t, "float64")[None, :, None]
+    cosine = np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+    omega = np.arccos(np.clip(cosine, -1.0, 1.0))[:, None, None]
+    return ((np.sin((1 - t) * omega) * a[:, None] + np.sin(t * omega) * b[:, None]) / np.sin(omega)).astype("float32")
+
+
+def interpolation_paths(generator, paths, steps=PATH_STEPS, seed=0):
+    """Images along the same ``paths`` endpoint pairs, in z (slerp) and in w (lerp): {"z": ..., "w": ...}.
+
+    Each (paths, steps, 28, 28) in [-1, 1]; same endpoints in both, noise fixed along each path.
+    """
+    rng = np.random.default_rng(seed)
+    z_a, z_b = (rng.standard_normal((paths, generator.latent_dim)).astype("float32") for _ in range(2))
+    t = np.linspace(0.0, 1.0, steps)
+    noise = [np.repeat(maps, steps, axis=0) for maps in fixed_noise(generator, paths, seed + 1)]
+    z_path = slerp(z_a, z_b, t).reshape(-1, generator.latent_dim)
+    w_of_z = np.asarray(generator.map(z_path))
+    w_a, w_b, t_column = np.asarray(generator.map(z_a)), np.asarray(generator.map(z_b)), t[None, :, None]
+    w_path = ((1 - t_column) * w_a[:, None] + t_column * w_b[:, None]).reshape(-1, generator.w_dim)
+    return {space: generate(generator, w, noise).reshape(paths, steps, *IMAGE_SHAPE[:2])
+            for space, w in (("z", w_of_z), ("w", w_path))}
+
+
+def path_smoothness(images, extractor="mnist"):
+    """How smoothly images change along paths (paths, steps, 28, 28), measured by the project classifier.
+
+    Means over paths of: ``path_length`` (summed distances between neighbours' classifier
+    features, FID's), ``class_changes`` (how often the predicted digit changes) and
+    ``probability_variation`` (summed total variation between neighbours' class probabilities).
+    """
+    from genlab import features
+
+    images = np.asarray(images)
+    paths, steps = images.shape[:2]
+    feats, logits = (values.reshape(paths, steps, -1) for values in features.get_extractor(extractor).run(
+        images.reshape(paths * steps, *images.shape[2:]), value_range="tanh" if images.dtype != np.uint8 else "auto"))
+    probabilities = np.exp(logits - logits.max(-1, keepdims=True))
+    probabilities /= probabilities.sum(-1, keepdims=True)
+    classes = probabilities.argmax(-1)
+    return {"path_length": float(np.linalg.norm(np.diff(feats, axis=1), axis=-1).sum(1).mean()),
+            "class_changes": float((np.diff(classes, axis=1) != 0).sum(1).mean()),
+            "probability_variation": float(0.5 * np.abs(np.diff(probabilities, axis=1)).sum(-1).sum(1).mean())}
+
+
+def extra_evaluation(generator, dataset="mnist", seed=SEED, n=1000, paths=200):
+    """What the manifest records beside the FID: the truncation sweep and the z-vs-w path measures.
+
+    For each psi of PSI_SWEEP: FID, precision, recall of ``n`` samples against ``n`` held-out digits
+    (floor and ceiling: the main evaluation's, same N and seed); :func:`path_smoothness` in z and w.
+    """
+    from genlab import evaluation
+
+    reference, which, sweep = evaluation.references(dataset, n, seed=seed)[0], ("FID", "precision", "recall"), {}
+    for psi in PSI_SWEEP:
+        values = evaluation.measure(sampler(generator)(n, seed=seed, psi=psi), reference, dataset, which=which)
+        sweep[str(psi)] = {name: round(float(value), 4) for name, value in zip(which, values)}
+    measured = {space: {name: round(value, 4) for name, value in path_smoothness(images).items()}
+                for space, images in interpolation_paths(generator, paths, PATH_STEPS, seed=seed).items()}
+    return {"truncation_sweep": {"n": n, "seed": seed, "by_psi": sweep},
+            "interpolation": {"paths": paths, "steps": PATH_STEPS, "seed": seed, "z_slerp": measured["z"],
+                              "w_lerp": measured["w"]}}
