@@ -39,7 +39,7 @@ CYCLE_WEIGHT = 10.0                # lambda_cycle (Zhu et al. 2017)
 IDENTITY_WEIGHT = 0.5 * CYCLE_WEIGHT   # the paper's identity term: 0.5 * lambda_cycle
 GENERATOR_FILTERS = (16, 32, 64)   # pix2pix's U-Net, narrower: CycleGAN runs four generator passes a step
 DISCRIMINATOR_FILTERS = (16, 32)
-ITERATIONS = {"quick": 10, "full": 2000}   # config.pick(**ITERATIONS)
+ITERATIONS = {"quick": 5, "full": 2000}    # config.pick(**ITERATIONS); quick runs the step eagerly (notebook 09)
 SEED = 42
 N_EVAL = 1000
 # What ships (genlab.pretrained, scripts/train_pretrained.py): both generators in one model.

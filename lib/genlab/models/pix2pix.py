@@ -38,7 +38,7 @@ L1_WEIGHT = 100.0                   # lambda of the L1 term (Isola et al. 2017)
 GENERATOR_FILTERS = (32, 64, 128)   # U-Net: 28x28 -> 14x14 -> 7x7, then a 7x7 bottleneck
 DISCRIMINATOR_FILTERS = (32, 64)    # PatchGAN: two 4x4 convolutions, then a 4x4 one to one logit per patch
 DISCRIMINATOR_STRIDES = (2, 1, 1)   # of the three 4x4 convolutions: 14x14 patches, each seeing 16x16 pixels
-ITERATIONS = {"quick": 30, "full": 4000}   # config.pick(**ITERATIONS)
+ITERATIONS = {"quick": 20, "full": 4000}   # config.pick(**ITERATIONS)
 SEED = 42
 N_EVAL = 1000                       # held-out digits for L1, class accuracy and FID
 # What ships (genlab.pretrained, scripts/train_pretrained.py): the U-Net generator.
