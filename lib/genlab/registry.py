@@ -117,3 +117,5 @@ register("cgan_mnist", "mnist", "genlab.models.cgan", "06_conditional_gan", pret
 register("diffusion_mnist", "mnist", "genlab.models.diffusion", "11_diffusion", pretrained="diffusion_mnist")
 register("rbm_mnist", "mnist", "genlab.models.rbm", "12_boltzmann_rbm_dbn", pretrained="rbm_mnist")
 register("realnvp_mnist", "mnist", "genlab.models.flows", "13_normalizing_flows", pretrained="realnvp_mnist")
+register("pix2pix_mnist", "mnist", "genlab.models.pix2pix", "09_image_to_image", pretrained="pix2pix_mnist")
+register("cyclegan_mnist", "mnist", "genlab.models.cyclegan", "09_image_to_image", pretrained="cyclegan_mnist")
