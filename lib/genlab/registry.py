@@ -119,3 +119,4 @@ register("rbm_mnist", "mnist", "genlab.models.rbm", "12_boltzmann_rbm_dbn", pret
 register("realnvp_mnist", "mnist", "genlab.models.flows", "13_normalizing_flows", pretrained="realnvp_mnist")
 register("pix2pix_mnist", "mnist", "genlab.models.pix2pix", "09_image_to_image", pretrained="pix2pix_mnist")
 register("cyclegan_mnist", "mnist", "genlab.models.cyclegan", "09_image_to_image", pretrained="cyclegan_mnist")
+register("superres_mnist", "mnist", "genlab.models.superres", "09_image_to_image", pretrained="superres_mnist")
