@@ -47,8 +47,8 @@ SR_BATCH_SIZE = 32
 SR_MSE_LEARNING_RATE = 1e-3          # Adam, pixel-MSE pre-training (the SRResNet)
 SR_GAN_LEARNING_RATE, SR_BETA_1 = 1e-4, 0.5   # Adam for the adversarial fine-tune (G and D)
 SR_ADVERSARIAL_WEIGHT = 0.1          # loss = MSE + weight * adversarial (SRGAN: 1e-3 beside its VGG loss)
-SR_MSE_ITERATIONS = {"quick": 12, "full": 3000}          # config.pick(**SR_MSE_ITERATIONS)
-SR_ADVERSARIAL_ITERATIONS = {"quick": 6, "full": 3000}   # fine-tune, starting from the MSE weights
+SR_MSE_ITERATIONS = {"quick": 8, "full": 3000}           # config.pick(**SR_MSE_ITERATIONS)
+SR_ADVERSARIAL_ITERATIONS = {"quick": 4, "full": 3000}   # fine-tune, starting from the MSE weights
 SR_N_EVAL = {"quick": 500, "full": 1000}                 # held-out digits in the comparison
 # What scripts/train_pretrained.py trains: both phases, MSE first.
 ITERATIONS = {mode: SR_MSE_ITERATIONS[mode] + SR_ADVERSARIAL_ITERATIONS[mode] for mode in ("quick", "full")}
