@@ -10,6 +10,7 @@ saved with the weights; one training step moves both players and the mean w.
 import numpy as np
 import pytest
 
+from genlab import evaluation, pretrained, registry
 from genlab.models import stylegan
 
 
@@ -147,3 +148,34 @@ def test_one_training_step_moves_both_players_and_the_mean_w():
     assert any(not np.allclose(a, np.array(b)) for a, b in zip(before_g, g.trainable_weights))
     assert all(not np.allclose(a, np.array(b)) for a, b in zip(before_d, d.trainable_weights))
     assert np.abs(np.asarray(g.w_avg)).max() > 0          # the tracked mean moved from zero towards the batch mean
+
+
+def test_the_shipped_generator_reproduces_its_recorded_evaluation():
+    """Same generator, z, noise and real subset: the recorded FID comes back; truncation raises precision."""
+    info = pretrained.info("stylegan_mnist")
+    recorded = info["evaluation"]
+    sample = registry.get("stylegan_mnist").sampler()
+    assert np.abs(np.asarray(sample.generator.w_avg)).max() > 0         # the tracked mean w shipped with the weights
+    result = evaluation.evaluate(sample(recorded["n"], seed=recorded["seed"]), "mnist", n=recorded["n"],
+                                 seed=recorded["seed"], which=("FID",))
+    fid = {label: float(result[label]["FID"]) for label in result.values}
+    assert fid["samples"] == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
+    assert fid["real train (floor)"] < fid["samples"] < fid["uniform noise (ceiling)"]
+    sweep = info["truncation_sweep"]["by_psi"]
+    assert sweep["1.0"]["FID"] == pytest.approx(recorded["values"]["samples"]["FID"], rel=1e-3)
+    assert sweep["0.5"]["precision"] > sweep["1.0"]["precision"]       # truncation trades variety for typicality
+    assert sweep["0.0"]["recall"] <= sweep["1.0"]["recall"]
+    assert info["settings"]["iterations"] == stylegan.ITERATIONS["full"]
+
+
+def test_training_resumes_from_its_checkpoint(tmp_path):
+    """A checkpoint at the requested count: train loads G (with its mean w) and takes no further step."""
+    saved = stylegan.build_generator()
+    saved.w_avg.assign(np.full(stylegan.W_DIM, 0.5, "float32"))
+    saved.save_weights(tmp_path / "generator.weights.h5")
+    stylegan.build_discriminator().save_weights(tmp_path / "discriminator.weights.h5")
+    (tmp_path / "iteration.txt").write_text("3")
+    resumed = stylegan.train(iterations=3, checkpoint_dir=tmp_path)
+    np.testing.assert_allclose(np.asarray(resumed.w_avg), 0.5)
+    for a, b in zip(saved.weights, resumed.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -120,3 +120,4 @@ register("realnvp_mnist", "mnist", "genlab.models.flows", "13_normalizing_flows"
 register("pix2pix_mnist", "mnist", "genlab.models.pix2pix", "09_image_to_image", pretrained="pix2pix_mnist")
 register("cyclegan_mnist", "mnist", "genlab.models.cyclegan", "09_image_to_image", pretrained="cyclegan_mnist")
 register("superres_mnist", "mnist", "genlab.models.superres", "09_image_to_image", pretrained="superres_mnist")
+register("stylegan_mnist", "mnist", "genlab.models.stylegan", "10_stylegan_concepts", pretrained="stylegan_mnist")

@@ -10,6 +10,8 @@ Scale: 7x7 -> 14x14 -> 28x28 with two AdaIN'd layers per resolution (six styles)
 64-d mapping network; the paper's runs 4x4 -> 1024x1024 (18 styles), 8 layers of 512.
 """
 
+from pathlib import Path
+
 import numpy as np
 
 import keras
@@ -26,16 +28,17 @@ CHANNELS = (64, 32, 16)           # feature maps at 7x7, 14x14, 28x28
 DISCRIMINATOR_FILTERS = (32, 64, 64)
 NUM_STYLES = 2 * len(CHANNELS)   # two AdaIN'd layers per resolution: styles 0-1 coarse (7x7), 4-5 fine (28x28)
 BATCH_SIZE = 32
-LEARNING_RATE, BETA_1, BETA_2 = 2e-4, 0.5, 0.99
+G_LEARNING_RATE, D_LEARNING_RATE = 1e-4, 4e-4   # D learns faster (TTUR): with one rate G collapsed to one digit
+BETA_1, BETA_2 = 0.0, 0.99       # the paper's Adam betas
 MIXING_PROB = 0.9                # style-mixing regularization (the paper: 90 % of training images)
 W_AVG_DECAY = 0.995              # the tracked mean of w, for truncation (the paper's value)
-ITERATIONS = {"quick": 4, "full": 4000}
+ITERATIONS = {"quick": 3, "full": 6000}
 SEED = 42
 PSI_SWEEP = (1.0, 0.7, 0.5, 0.0)  # truncation psi of the precision/recall sweep
 PATH_STEPS = 17                  # images along each interpolation path
 SHIPPED_BUILDER = "build_generator"
-MANIFEST_SETTINGS = ("LATENT_DIM", "W_DIM", "MAPPING_LAYERS", "CHANNELS", "BATCH_SIZE", "LEARNING_RATE",
-                     "BETA_1", "BETA_2", "MIXING_PROB", "W_AVG_DECAY")
+MANIFEST_SETTINGS = ("LATENT_DIM", "W_DIM", "MAPPING_LAYERS", "CHANNELS", "BATCH_SIZE", "G_LEARNING_RATE",
+                     "D_LEARNING_RATE", "BETA_1", "BETA_2", "MIXING_PROB", "W_AVG_DECAY")
 
 
 class AdaIN(keras.layers.Layer):
@@ -76,8 +79,7 @@ class NoiseInjection(keras.layers.Layer):
 
     Example::
 
-        y = NoiseInjection()(x)               # fresh noise (B, H, W, 1)
-        y = NoiseInjection()(x, noise=fixed)  # given noise, e.g. fixed along a path
+        y = NoiseInjection()(x, noise=fixed)  # or without noise=: fresh (B, H, W, 1) noise
     """
 
     def __init__(self, seed=None, **kwargs):
@@ -215,9 +217,16 @@ def build_generator(latent_dim=LATENT_DIM, w_dim=W_DIM, mapping_layers=MAPPING_L
 
 
 def build_discriminator(image_shape=IMAGE_SHAPE, filters=DISCRIMINATOR_FILTERS, name="discriminator"):
-    """D: strided 3x3 convolutions with LeakyReLU(0.2), then one logit (no sigmoid: the loss takes logits)."""
+    """D: strided 3x3 convolutions with LeakyReLU(0.2), then one logit (no sigmoid: the loss takes logits).
+
+    Before the last convolution, ProGAN's and StyleGAN's minibatch standard deviation: the features'
+    spread over the batch, averaged, as one more channel, so D can see a batch that lacks variety.
+    """
     x = image = keras.Input(image_shape, name="image")
     for index, block_filters in enumerate(filters):
+        if index == len(filters) - 1:   # + 1e-8: the gradient of a square root at 0 is infinite
+            x = layers.Lambda(lambda t: ops.concatenate([t, ops.zeros_like(t[..., :1]) + ops.mean(
+                ops.sqrt(ops.var(t, axis=0) + 1e-8))], axis=-1), name="minibatch_std")(x)
         x = layers.Conv2D(block_filters, 3, strides=2 if index < 2 else 1, padding="same", name=f"conv{index}")(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu{index}")(x)
     x = layers.Flatten(name="flatten")(x)
@@ -231,8 +240,8 @@ def mix_styles(w_a, w_b, crossover, num_styles=NUM_STYLES):
 
 
 def optimizers():
-    """Two fresh Adam(LEARNING_RATE, BETA_1, BETA_2): one for G, one for D."""
-    return [keras.optimizers.Adam(LEARNING_RATE, beta_1=BETA_1, beta_2=BETA_2) for _ in range(2)]
+    """Fresh Adam optimizers (G_LEARNING_RATE, then D_LEARNING_RATE; BETA_1, BETA_2): one for G, one for D."""
+    return [keras.optimizers.Adam(rate, beta_1=BETA_1, beta_2=BETA_2) for rate in (G_LEARNING_RATE, D_LEARNING_RATE)]
 
 
 def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mixing_prob=MIXING_PROB, decay=W_AVG_DECAY):
@@ -268,8 +277,9 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mixing_p
 
 
 def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
-    """Train notebook 10's G and D for ``mode``; returns the generator (its weights load into build_generator())."""
-    import tensorflow as tf
+    """Train notebook 10's G and D for ``mode``; returns the generator (its weights load into build_generator()).
+
+    Saves G, D and the count in ``checkpoint_dir`` every 500 iterations and resumes from them (Adam restarts)."""
     from tqdm.auto import tqdm
 
     from genlab import config, data
@@ -277,31 +287,32 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     config.seed_everything(seed)
     (x_train, _), _ = data.load(dataset)
     iterations = iterations or config.pick(**ITERATIONS, mode=mode)
-    generator, discriminator, (g_optimizer, d_optimizer) = build_generator(seed=seed), build_discriminator(), optimizers()
-    step = make_train_step(generator, discriminator, g_optimizer, d_optimizer)
-    counter, manager = tf.Variable(0, dtype=tf.int64), None
-    if checkpoint_dir is not None:
-        checkpoint = tf.train.Checkpoint(generator=generator, discriminator=discriminator, g_optimizer=g_optimizer,
-                                         d_optimizer=d_optimizer, counter=counter)
-        manager = tf.train.CheckpointManager(checkpoint, str(checkpoint_dir), max_to_keep=1)
-        checkpoint.restore(manager.latest_checkpoint)
+    generator, discriminator = build_generator(seed=seed), build_discriminator()
+    step, done = make_train_step(generator, discriminator, *optimizers()), 0
+    folder = None if checkpoint_dir is None else Path(checkpoint_dir)
+    if folder is not None and (folder / "iteration.txt").exists():
+        generator.load_weights(folder / "generator.weights.h5")
+        discriminator.load_weights(folder / "discriminator.weights.h5")
+        done = int((folder / "iteration.txt").read_text())
     batches = iter(data.to_dataset(x_train, BATCH_SIZE, seed=seed, repeat=True))
-    with tqdm(total=iterations, initial=int(counter.numpy()), desc="StyleGAN", disable=not progress) as bar:
-        while int(counter.numpy()) < iterations:
+    with tqdm(total=iterations, initial=done, desc="StyleGAN", disable=not progress) as bar:
+        while done < iterations:
             d_loss, g_loss = step(next(batches))
-            counter.assign_add(1)
+            done += 1
             bar.update(1)
             bar.set_postfix(d=f"{float(d_loss):.3f}", g=f"{float(g_loss):.3f}", refresh=False)
-            if manager is not None and int(counter.numpy()) % 500 == 0:
-                manager.save()
+            if folder is not None and done % 500 == 0:
+                folder.mkdir(parents=True, exist_ok=True)
+                generator.save_weights(folder / "generator.weights.h5")
+                discriminator.save_weights(folder / "discriminator.weights.h5")
+                (folder / "iteration.txt").write_text(str(done))
     return generator
 
 
 def fixed_noise(generator, n, seed=0):
     """One NumPy noise array per style layer for ``n`` images, drawn from ``seed`` (reproducible samples)."""
     rng = np.random.default_rng(seed)
-    sizes = [7 * 2 ** (index // 2) for index in range(generator.num_styles)]
-    return [rng.standard_normal((n, size, size, 1)).astype("float32") for size in sizes]
+    return [rng.standard_normal((n, size, size, 1)).astype("float32") for size in 7 * 2 ** (np.arange(generator.num_styles) // 2)]
 
 
 def generate(generator, ws, noise, batch=250):
@@ -333,9 +344,7 @@ def sampler(generator):
 
 
 def slerp(a, b, t):
-    """Spherical interpolation from ``a`` to ``b`` (rows) at fractions ``t`` (K,): (rows, K, dim).
-
-    Gaussian z concentrate near a sphere; a straight line cuts through its low-density middle."""
+    """Spherical interpolation from ``a`` to ``b`` (rows) at fractions ``t`` (K,): (rows, K, dim) (z lie near a sphere)."""
     a, b, t = np.asarray(a, "float64"), np.asarray(b, "float64"), np.asarray(t, "float64")[None, :, None]
     cosine = np.sum(a * b, axis=-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
     omega = np.arccos(np.clip(cosine, -1.0, 1.0))[:, None, None]
@@ -343,29 +352,23 @@ def slerp(a, b, t):
 
 
 def interpolation_paths(generator, paths, steps=PATH_STEPS, seed=0):
-    """Images along the same ``paths`` endpoint pairs, in z (slerp) and in w (lerp): {"z": ..., "w": ...}.
-
-    Each (paths, steps, 28, 28) in [-1, 1]; same endpoints in both, noise fixed along each path.
-    """
+    """{"z": slerp paths, "w": lerp paths}, (paths, steps, 28, 28) in [-1, 1]: same endpoints, noise fixed per path."""
     rng = np.random.default_rng(seed)
     z_a, z_b = (rng.standard_normal((paths, generator.latent_dim)).astype("float32") for _ in range(2))
     t = np.linspace(0.0, 1.0, steps)
     noise = [np.repeat(maps, steps, axis=0) for maps in fixed_noise(generator, paths, seed + 1)]
     z_path = slerp(z_a, z_b, t).reshape(-1, generator.latent_dim)
-    w_of_z = np.asarray(generator.map(z_path))
-    w_a, w_b, t_column = np.asarray(generator.map(z_a)), np.asarray(generator.map(z_b)), t[None, :, None]
+    w_of_z, t_column = np.asarray(generator.map(z_path)), t[None, :, None]
+    w_a, w_b = np.asarray(generator.map(z_a)), np.asarray(generator.map(z_b))
     w_path = ((1 - t_column) * w_a[:, None] + t_column * w_b[:, None]).reshape(-1, generator.w_dim)
     return {space: generate(generator, w, noise).reshape(paths, steps, *IMAGE_SHAPE[:2])
             for space, w in (("z", w_of_z), ("w", w_path))}
 
 
 def path_smoothness(images, extractor="mnist"):
-    """How smoothly images change along paths (paths, steps, 28, 28), measured by the project classifier.
-
-    Means over paths of: ``path_length`` (summed distances between neighbours' classifier
-    features, FID's), ``class_changes`` (how often the predicted digit changes) and
-    ``probability_variation`` (summed total variation between neighbours' class probabilities).
-    """
+    """Means over paths (paths, steps, 28, 28) of ``path_length`` (summed distances of neighbours' classifier
+    features, FID's), ``class_changes`` (of the predicted digit) and ``probability_variation`` (summed total
+    variation of neighbours' class probabilities): how smoothly images change along the paths."""
     from genlab import features
 
     images = np.asarray(images)
@@ -381,11 +384,9 @@ def path_smoothness(images, extractor="mnist"):
 
 
 def extra_evaluation(generator, dataset="mnist", seed=SEED, n=1000, paths=200):
-    """What the manifest records beside the FID: the truncation sweep and the z-vs-w path measures.
+    """The manifest's extras: FID, precision, recall per psi of PSI_SWEEP (N = ``n``); path smoothness in z and w.
 
-    For each psi of PSI_SWEEP: FID, precision, recall of ``n`` samples against ``n`` held-out digits
-    (floor and ceiling: the main evaluation's, same N and seed); :func:`path_smoothness` in z and w.
-    """
+    The floor and ceiling of the sweep are the main evaluation's (same N, seed and held-out digits)."""
     from genlab import evaluation
 
     reference, which, sweep = evaluation.references(dataset, n, seed=seed)[0], ("FID", "precision", "recall"), {}
@@ -394,6 +395,5 @@ def extra_evaluation(generator, dataset="mnist", seed=SEED, n=1000, paths=200):
         sweep[str(psi)] = {name: round(float(value), 4) for name, value in zip(which, values)}
     measured = {space: {name: round(value, 4) for name, value in path_smoothness(images).items()}
                 for space, images in interpolation_paths(generator, paths, PATH_STEPS, seed=seed).items()}
-    return {"truncation_sweep": {"n": n, "seed": seed, "by_psi": sweep},
-            "interpolation": {"paths": paths, "steps": PATH_STEPS, "seed": seed, "z_slerp": measured["z"],
-                              "w_lerp": measured["w"]}}
+    return {"truncation_sweep": {"n": n, "seed": seed, "by_psi": sweep}, "interpolation": {
+        "paths": paths, "steps": PATH_STEPS, "seed": seed, "z_slerp": measured["z"], "w_lerp": measured["w"]}}
