@@ -202,7 +202,8 @@ def measure(model, dataset="mnist", n=N_EVAL):
     """Cycle error and what it cannot see, on held-out digits.
 
     Returns:
-        dict: "cycle_error" (mean |F(G(x)) - x| and |G(F(y)) - y|, [-1, 1] units),
+        dict: "cycle_error" (mean |F(G(x)) - x| and |G(F(y)) - y|, [-1, 1] units), "from_truth"
+        (|F(y) - x| and |G(x) - y|: the second half of each round trip fed the true partner instead),
         "l1_to_truth" (|G(x) - y| for the bold digit's own plain version, which training
         never pairs, beside |x - y| of doing nothing) and "accuracy" (the project classifier
         on y, x and G(x)).
@@ -225,6 +226,9 @@ def measure(model, dataset="mnist", n=N_EVAL):
 
     return {"n": int(len(bold)),
             "cycle_error": {"x_to_y_to_x": l1(cycled_x, bold), "y_to_x_to_y": l1(cycled_y, plain)},
+            # The second half of each round trip fed the *true* partner instead (held-out x and y are
+            # pairs): if the generators' own outputs come back better, they carry a code real digits lack.
+            "from_truth": {"F(y) to x": l1(fake_x, bold), "G(x) to y": l1(fake_y, plain)},
             "l1_to_truth": {"G(x)": l1(fake_y, plain), "x (no translation)": l1(bold, plain)},
             "accuracy": {"plain y": accuracy(plain), "bold x": accuracy(bold), "G(x)": accuracy(fake_y)},
             "classifier": f"genlab {dataset} classifier (genlab.features)"}
