@@ -7,6 +7,9 @@
 * :mod:`~genlab.models.dcgan`: the book's DCGAN (notebook 05);
 * :mod:`~genlab.models.cgan`: the conditional DCGAN and InfoGAN's D and Q (notebook 06);
 * :mod:`~genlab.models.gan_challenges`: notebook 07's study (the strong-D case, remedies, batch sizes);
+* :mod:`~genlab.models.pix2pix`, :mod:`~genlab.models.cyclegan` and :mod:`~genlab.models.superres`:
+  paired and unpaired image-to-image translation and SRGAN-style super-resolution (notebook 09);
+* :mod:`~genlab.models.stylegan`: a small style-based generator (mapping network, AdaIN, noise) (notebook 10);
 * :mod:`~genlab.models.diffusion` and :mod:`~genlab.models.unet`: DDPM/DDIM, guidance, latent diffusion (notebook 11);
 * :mod:`~genlab.models.rbm`: Boltzmann machines, the RBM and the DBN (notebook 12);
 * :mod:`~genlab.models.flows`: RealNVP normalizing flows (notebook 13);
