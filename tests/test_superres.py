@@ -87,7 +87,7 @@ def test_the_adversarial_generator_starts_from_the_mse_generator(tmp_path):
     nets = superres.generators(model)
     for a, b in zip(nets["mse"].get_weights(), nets["adversarial"].get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert (tmp_path / "mse_generator.weights.h5").is_file()
+    assert (tmp_path / "mse_generator_1.weights.h5").is_file()   # named by its length: no resuming across settings
 
 
 def test_psnr_is_ten_log10_of_max_squared_over_mse_and_ssim_is_one_for_identical_images():

@@ -227,7 +227,8 @@ def train(dataset="mnist", mode=None, seed=SR_SEED, checkpoint_dir=None, iterati
     low, high, _ = pairs(dataset, "train")
     model = build_shipped()
     nets = generators(model)
-    saved = Path(checkpoint_dir) / "mse_generator.weights.h5" if checkpoint_dir else None
+    # Named by its length, so a run with other settings never resumes from it.
+    saved = Path(checkpoint_dir) / f"mse_generator_{mse_iterations}.weights.h5" if checkpoint_dir else None
     mse_optimizer = keras.optimizers.Adam(SR_MSE_LEARNING_RATE)
     mse_train = mse_step(nets["mse"], mse_optimizer)
     if saved is not None and saved.is_file():
