@@ -21,6 +21,14 @@ def test_register_validates_arguments():
     assert "x" not in registry.names()
 
 
+def test_registry_is_in_notebook_order_and_translations_say_what_fid_compares():
+    notebooks = [registry.get(name).notebook for name in registry.names()]
+    assert notebooks == sorted(notebooks)
+    for name in ("pix2pix_mnist", "cyclegan_mnist", "superres_mnist"):
+        assert "below the real-vs-real floor" in registry.get(name).describe(source="train", mode="quick")
+    assert "floor" not in registry.get("dcgan_mnist").describe(source="train", mode="quick")
+
+
 def test_a_model_without_shipped_weights_says_so():
     with pytest.raises(RuntimeError, match="no shipped weights.*retrain"):
         registry.get("dcgan_fashion_mnist").generator(source="shipped")
