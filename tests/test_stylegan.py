@@ -4,7 +4,8 @@ The mechanisms notebook 10 teaches, each proved on small inputs: AdaIN gives eve
 feature map the style's mean and standard deviation; noise injection keeps the shape
 and changes the output with its noise; mixing takes each layer's style from the
 source it names; truncation with psi = 0 gives the tracked mean w; the tracked mean is
-saved with the weights; one training step moves both players and the mean w.
+saved with the weights; the R1 penalty is D's squared gradient norm at the real images;
+one training step (with R1) moves both players and the mean w.
 """
 
 import numpy as np
@@ -136,6 +137,28 @@ def test_paths_share_endpoints_and_a_constant_path_has_zero_length(generator):
     still = np.repeat(along["w"][:, :1], 5, axis=1)
     measured = stylegan.path_smoothness(still)
     assert measured == {"path_length": 0.0, "class_changes": 0.0, "probability_variation": 0.0}
+
+
+def test_r1_penalty_is_the_squared_gradient_norm_on_real_images():
+    """For a linear D (logit = v . x + b), grad_x D = v for every image: R1 = ||v||^2, whatever the images."""
+    import keras
+
+    linear = keras.Sequential([keras.Input(stylegan.IMAGE_SHAPE), keras.layers.Flatten(), keras.layers.Dense(1)])
+    v = np.random.default_rng(9).normal(size=(28 * 28, 1)).astype("float32")
+    linear.layers[-1].set_weights([v, np.array([0.3], "float32")])
+    real = np.random.default_rng(10).uniform(-1, 1, (5, 28, 28, 1)).astype("float32")
+    penalty, logits = stylegan.r1_penalty(linear, tf_constant(real))
+    assert float(penalty) == pytest.approx(float(np.sum(v ** 2)), rel=1e-4)
+    np.testing.assert_allclose(np.asarray(logits)[:, 0], real.reshape(5, -1) @ v[:, 0] + 0.3, rtol=1e-4, atol=1e-4)
+    # A steeper D pays more: doubling v quadruples the penalty.
+    linear.layers[-1].set_weights([2 * v, np.array([0.3], "float32")])
+    assert float(stylegan.r1_penalty(linear, tf_constant(real))[0]) == pytest.approx(4 * float(np.sum(v ** 2)), rel=1e-4)
+
+
+def tf_constant(array):
+    import tensorflow as tf
+
+    return tf.constant(array)
 
 
 def test_one_training_step_moves_both_players_and_the_mean_w():

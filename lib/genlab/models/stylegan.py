@@ -3,9 +3,10 @@
 Why it exists: notebook 10 (``notebooks/10_stylegan_concepts.ipynb``) teaches Lectures 13-14's
 StyleGAN at a size a laptop CPU can train: a mapping network z -> w, AdaIN injecting w at every
 layer, per-pixel noise, synthesis from a learned constant, style mixing, truncation in w and
-interpolation in z versus w. The notebook writes AdaIN, noise injection and the training step
-where the student reads them; the tests (``tests/test_stylegan.py``), the registry and the
-shipped weights (``stylegan_mnist``) need the same pieces, with every setting defined once.
+interpolation in z versus w, trained with the non-saturating loss and the paper's R1 penalty.
+The notebook writes AdaIN, noise injection and the training step where the student reads them;
+the tests (``tests/test_stylegan.py``), the registry and the shipped weights (``stylegan_mnist``)
+need the same pieces, with every setting defined once.
 Scale: 7x7 -> 14x14 -> 28x28 with two AdaIN'd layers per resolution (six styles), a 4-layer
 64-d mapping network; the paper's runs 4x4 -> 1024x1024 (18 styles), 8 layers of 512.
 """
@@ -18,6 +19,7 @@ import keras
 from keras import layers, ops
 
 from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
+from genlab.models.stylegan_layers import AdaIN, LearnedConstant, NoiseInjection  # noqa: F401  (re-exported)
 
 NOTEBOOK = "10_stylegan_concepts"
 IMAGE_SHAPE = (28, 28, 1)
@@ -31,6 +33,7 @@ BATCH_SIZE = 32
 G_LEARNING_RATE, D_LEARNING_RATE = 1e-4, 4e-4   # D 4x faster (TTUR): at one rate (2e-4) D sat at chance in a probe
 BETA_1, BETA_2 = 0.0, 0.99       # the paper's Adam betas
 MIXING_PROB = 0.9                # style-mixing regularization (the paper: 90 % of training images)
+R1_GAMMA = 10.0                  # R1 penalty on D's slope at real images (the paper's FFHQ value; probes: 1, 5, 10)
 W_AVG_DECAY = 0.995              # the tracked mean of w, for truncation (the paper's value)
 ITERATIONS = {"quick": 3, "full": 6000}
 SEED = 42
@@ -38,92 +41,7 @@ PSI_SWEEP = (1.0, 0.7, 0.5, 0.0)  # truncation psi of the precision/recall sweep
 PATH_STEPS = 17                  # images along each interpolation path
 SHIPPED_BUILDER = "build_generator"
 MANIFEST_SETTINGS = ("LATENT_DIM", "W_DIM", "MAPPING_LAYERS", "CHANNELS", "BATCH_SIZE", "G_LEARNING_RATE",
-                     "D_LEARNING_RATE", "BETA_1", "BETA_2", "MIXING_PROB", "W_AVG_DECAY")
-
-
-class AdaIN(keras.layers.Layer):
-    """Adaptive instance normalization: ``scale * (x - mu(x)) / sigma(x) + bias``, per image and channel.
-
-    mu, sigma over each feature map's height and width: the output's per-channel mean is
-    ``bias`` and its standard deviation ``|scale|`` (Huang & Belongie, 2017).
-
-    Args:
-        epsilon: added to the variance before the square root (a constant map stays finite).
-
-    Example::
-
-        y = AdaIN()([x, scale, bias])   # x (B, H, W, C); scale, bias (B, C)
-    """
-
-    def __init__(self, epsilon=1e-5, **kwargs):
-        super().__init__(**kwargs)
-        self.epsilon = epsilon
-
-    def call(self, inputs):
-        x, scale, bias = inputs
-        mean, variance = ops.moments(x, axes=(1, 2), keepdims=True)
-        normalized = (x - mean) / ops.sqrt(variance + self.epsilon)
-        return scale[:, None, None, :] * normalized + bias[:, None, None, :]
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
-
-
-class NoiseInjection(keras.layers.Layer):
-    """Adds one map of Gaussian noise per image, scaled by a learned factor per channel (starting at 0).
-
-    The network learns how much stochastic detail (stroke texture, exact edges) each channel gets.
-
-    Args:
-        seed: seed of the layer's own random stream (for noise it draws).
-
-    Example::
-
-        y = NoiseInjection()(x, noise=fixed)  # or without noise=: fresh (B, H, W, 1) noise
-    """
-
-    def __init__(self, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def build(self, input_shape):
-        self.scale = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="scale")
-
-    def call(self, x, noise=None):
-        if noise is None:
-            shape = ops.shape(x)
-            noise = keras.random.normal((shape[0], shape[1], shape[2], 1), seed=self.seed_generator)
-        return x + self.scale * ops.cast(noise, x.dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
-
-
-class LearnedConstant(keras.layers.Layer):
-    """The synthesis network's input: one learned (height, width, channels) tensor, tiled over the batch.
-
-    Args:
-        height, width, channels: the constant's shape (the paper: 4x4x512; here 7x7xC).
-
-    Example::
-
-        x = LearnedConstant(7, 7, 128)(w)   # (B, 7, 7, 128); w only gives the batch size
-    """
-
-    def __init__(self, height, width, channels, **kwargs):
-        super().__init__(**kwargs)
-        self.height, self.width, self.channels = height, width, channels
-
-    def build(self, input_shape):
-        self.constant = self.add_weight(shape=(1, self.height, self.width, self.channels),
-                                        initializer="random_normal", name="constant")
-
-    def call(self, batch_like):
-        return ops.tile(self.constant, (ops.shape(batch_like)[0], 1, 1, 1))
-
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width, "channels": self.channels}
+                     "D_LEARNING_RATE", "BETA_1", "BETA_2", "MIXING_PROB", "R1_GAMMA", "W_AVG_DECAY")
 
 
 def build_mapping(latent_dim=LATENT_DIM, w_dim=W_DIM, depth=MAPPING_LAYERS, name="mapping"):
@@ -244,8 +162,24 @@ def optimizers():
     return [keras.optimizers.Adam(rate, beta_1=BETA_1, beta_2=BETA_2) for rate in (G_LEARNING_RATE, D_LEARNING_RATE)]
 
 
-def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mixing_prob=MIXING_PROB, decay=W_AVG_DECAY):
-    """The training step of notebook 10 (non-saturating loss, style mixing, tracked mean w), as a tf.function."""
+def r1_penalty(discriminator, real):
+    """R1 (Mescheder et al. 2018): the mean over real images of ||grad_x D(x)||^2 (logits); returns (penalty, logits).
+
+    Penalizing D's slope at the real data keeps D from growing sharp ridges around each training
+    digit, which is what lets G keep spreading out over the data instead of chasing D's latest ridge."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        logits = discriminator(real, training=True)
+        summed = tf.reduce_sum(logits)      # as StyleGAN computes it (the minibatch-std channel couples images a little)
+    gradients = tape.gradient(summed, real)
+    return tf.reduce_mean(tf.reduce_sum(tf.square(gradients), axis=[1, 2, 3])), logits
+
+
+def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mixing_prob=MIXING_PROB, decay=W_AVG_DECAY,
+                    r1_gamma=R1_GAMMA):
+    """The training step of notebook 10 (non-saturating loss + R1, style mixing, tracked mean w), as a tf.function."""
     import tensorflow as tf
 
     def styles(batch):
@@ -261,8 +195,8 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mixing_p
         with tf.GradientTape() as tape:
             ws, _ = styles(batch)
             fake_logits = discriminator(generator.synthesize(ws), training=True)
-            real_logits = discriminator(real, training=True)
-            d_loss = tf.reduce_mean(tf.nn.softplus(fake_logits) + tf.nn.softplus(-real_logits))
+            penalty, real_logits = r1_penalty(discriminator, real)
+            d_loss = tf.reduce_mean(tf.nn.softplus(fake_logits) + tf.nn.softplus(-real_logits)) + r1_gamma / 2 * penalty
         d_weights, g_weights = discriminator.trainable_weights, generator.trainable_weights
         d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_weights), d_weights))
         with tf.GradientTape() as tape:
