@@ -9,7 +9,8 @@
 * :mod:`~genlab.models.gan_challenges`: notebook 07's study (the strong-D case, remedies, batch sizes);
 * :mod:`~genlab.models.pix2pix`, :mod:`~genlab.models.cyclegan` and :mod:`~genlab.models.superres`:
   paired and unpaired image-to-image translation and SRGAN-style super-resolution (notebook 09);
-* :mod:`~genlab.models.stylegan`: a small style-based generator (mapping network, AdaIN, noise) (notebook 10);
+* :mod:`~genlab.models.stylegan` and :mod:`~genlab.models.stylegan_layers`: a small style-based generator
+  (mapping network, AdaIN, noise) (notebook 10);
 * :mod:`~genlab.models.diffusion` and :mod:`~genlab.models.unet`: DDPM/DDIM, guidance, latent diffusion (notebook 11);
 * :mod:`~genlab.models.rbm`: Boltzmann machines, the RBM and the DBN (notebook 12);
 * :mod:`~genlab.models.flows`: RealNVP normalizing flows (notebook 13);
