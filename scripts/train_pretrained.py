@@ -45,9 +45,7 @@ def evaluate_only(name, argv=None):
     """
     info = pretrained.info(name)
     recorded = info["evaluation"]
-    entry = registry.get(name)
-    samples = entry.module().sampler(pretrained.load(name))(recorded["n"], seed=recorded["seed"])
-    scores = evaluation.evaluate(samples, entry.dataset, n=recorded["n"], seed=recorded["seed"])
+    scores = evaluation.remeasure_shipped(name)
     print(scores)
     info["evaluation"] = dict(
         recorded, extractor=scores.extractor,

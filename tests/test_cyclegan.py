@@ -5,7 +5,7 @@ import pytest
 
 import keras
 
-from genlab import data, evaluation, pretrained, registry
+from genlab import data, evaluation, pretrained
 from genlab.models import cyclegan
 
 
@@ -75,9 +75,7 @@ def test_the_shipped_cyclegan_reproduces_its_manifest():
     info = pretrained.info("cyclegan_mnist")
     recorded = info["evaluation"]
     model = pretrained.load("cyclegan_mnist")
-    samples = registry.get("cyclegan_mnist").module().sampler(model)(recorded["n"], seed=recorded["seed"])
-    result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"], which=("FID",),
-                                 references_too=False)
+    result = evaluation.remeasure_shipped("cyclegan_mnist", model, which=("FID",), references_too=False)
     assert float(result["samples"]["FID"]) == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
     measured = cyclegan.measure(model)
     assert measured["cycle_error"] == pytest.approx(info["translation"]["cycle_error"], abs=0.005)

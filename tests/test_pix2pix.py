@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from genlab import data, evaluation, pretrained, registry
+from genlab import data, evaluation, pretrained
 from genlab.models import pix2pix
 
 
@@ -89,9 +89,7 @@ def test_the_shipped_pix2pix_reproduces_its_manifest():
     info = pretrained.info("pix2pix_mnist")
     recorded = info["evaluation"]
     generator = pretrained.load("pix2pix_mnist")
-    samples = registry.get("pix2pix_mnist").module().sampler(generator)(recorded["n"], seed=recorded["seed"])
-    result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"], which=("FID",),
-                                 references_too=False)
+    result = evaluation.remeasure_shipped("pix2pix_mnist", generator, which=("FID",), references_too=False)
     assert float(result["samples"]["FID"]) == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
     measured = pix2pix.measure(generator, seed=info["inpainting"]["seed"])
     assert measured["accuracy"] == pytest.approx(info["inpainting"]["accuracy"], abs=0.005)

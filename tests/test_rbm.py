@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from genlab import evaluation, pretrained, registry
+from genlab import evaluation, pretrained
 from genlab.models import rbm as rbm_module
 
 N_VISIBLE, N_HIDDEN = 4, 3
@@ -124,9 +124,7 @@ def test_dbn_builder_shapes_and_initialisation_from_the_stack():
 def test_the_shipped_rbm_scores_what_its_manifest_records():
     info = pretrained.info("rbm_mnist")
     recorded = info["evaluation"]
-    samples = registry.get("rbm_mnist").sampler()(recorded["n"], seed=recorded["seed"])
-    result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"], which=("FID",),
-                                 references_too=False)
+    result = evaluation.remeasure_shipped("rbm_mnist", which=("FID",), references_too=False)
     assert float(result["samples"]["FID"]) == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
     assert recorded["values"]["samples"]["FID"] < recorded["values"]["uniform noise (ceiling)"]["FID"] / 2
     assert info["settings"]["persistent"] is True and info["settings"]["sample_steps"] == rbm_module.SAMPLE_STEPS

@@ -124,9 +124,7 @@ def test_the_shipped_model_reproduces_its_recorded_evaluation():
     info = pretrained.info("superres_mnist")
     recorded = info["evaluation"]
     model = pretrained.load("superres_mnist")
-    samples = superres.sampler(model)(recorded["n"], seed=recorded["seed"])
-    result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"], which=("FID",),
-                                 references_too=False)
+    result = evaluation.remeasure_shipped("superres_mnist", model, which=("FID",), references_too=False)
     assert float(result["samples"]["FID"]) == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
     table = info["super_resolution"]
     measured = superres.compare(model, n=table["n"], seed=table["seed"])

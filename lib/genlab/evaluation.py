@@ -120,3 +120,19 @@ def evaluate(images, dataset="mnist", n=1000, seed=0, which=METRICS, references_
     values = {label: dict(zip(which, measure(x, reference, extractor, which))) for label, x in sets.items()}
     name = next(iter(values[SAMPLES].values())).extractor
     return Evaluation(dataset, name, len(reference), values)
+
+
+def remeasure_shipped(name, model=None, which=METRICS, references_too=True):
+    """The evaluation of the shipped model ``name`` again, with its manifest's N and seed.
+
+    What ``scripts/train_pretrained.py --evaluate-only`` records and what each family's
+    test compares with the manifest (``model``: the loaded model, if the caller has it).
+    """
+    from genlab import pretrained, registry
+
+    recorded = pretrained.info(name)["evaluation"]
+    entry = registry.get(name)
+    model = pretrained.load(name) if model is None else model
+    samples = entry.module().sampler(model)(recorded["n"], seed=recorded["seed"])
+    return evaluate(samples, entry.dataset, n=recorded["n"], seed=recorded["seed"], which=which,
+                    references_too=references_too)
