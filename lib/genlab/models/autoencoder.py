@@ -161,7 +161,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import callbacks, config, data
 
     config.seed_everything(seed)
-    (x_train, _), (x_test, _) = data.load(dataset)
+    (x_train, _), (x_test, _) = data.load(dataset, mode=config.check_mode(mode))
     model = compile_autoencoder(build_autoencoder())
     held_out = data.scale_images(x_test, to="sigmoid")
     fit(model, data.scale_images(x_train, to="sigmoid"),

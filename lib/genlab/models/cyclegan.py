@@ -65,7 +65,7 @@ def embolden(images, size=BOLD_SIZE):
     return np.max([padded[:, i:i + height, j:j + width] for i in range(size) for j in range(size)], axis=0)
 
 
-def domains(dataset="mnist", split="train"):
+def domains(dataset="mnist", split="train", mode=None):
     """``(x, y)`` float32 (N, 28, 28, 1) in [-1, 1]: bold digits (X) and plain digits (Y), unpaired.
 
     On the training split X is made from the first half of the digits and Y is the
@@ -74,7 +74,7 @@ def domains(dataset="mnist", split="train"):
     """
     from genlab import data
 
-    (x_train, _), (x_test, _) = data.load(dataset)
+    (x_train, _), (x_test, _) = data.load(dataset, mode=mode)
     if split == "train":
         half = len(x_train) // 2
         return data.scale_images(embolden(x_train[:half])), data.scale_images(x_train[half:])
@@ -168,7 +168,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import config
 
     config.seed_everything(seed)
-    x_all, y_all = domains(dataset)
+    x_all, y_all = domains(dataset, mode=config.check_mode(mode))
     generator_g, generator_f = build_generator("G"), build_generator("F")
     discriminator_x, discriminator_y = build_discriminator("D_X"), build_discriminator("D_Y")
     optimizers = {"generators": optimizer(), "D_X": optimizer(), "D_Y": optimizer()}

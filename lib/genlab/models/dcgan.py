@@ -190,7 +190,7 @@ def train_family(family, dataset="mnist", mode=None, seed=None, checkpoint_dir=N
 
     seed = family.SEED if seed is None else seed
     config.seed_everything(seed)
-    (x_train, y_train), _ = data.load(dataset)
+    (x_train, y_train), _ = data.load(dataset, mode=config.check_mode(mode))
     generator, discriminator, combined = family.build_gan()
     conditioning = {"labels": y_train, "num_classes": family.NUM_CLASSES} if labels else {}
     gan.train(generator, discriminator, combined, x_train,

@@ -278,7 +278,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import config, data, pretrained
 
     config.seed_everything(seed)
-    (x_train, y_train), _ = data.load(dataset)
+    (x_train, y_train), _ = data.load(dataset, mode=config.check_mode(mode))
     shipped = Shipped()
     folder = (lambda name: None) if checkpoint_dir is None else (lambda name: Path(checkpoint_dir) / name)
     fit(shipped.unet, data.scale_images(x_train), y_train.astype("int32"),

@@ -286,7 +286,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import callbacks, config, data
 
     config.seed_everything(seed)
-    (x_train, _), _ = data.load(dataset)
+    (x_train, _), _ = data.load(dataset, mode=config.check_mode(mode))
     iterations = iterations or config.pick(**ITERATIONS, mode=mode)
     steps = min(iterations, 500)
     flow = build_mnist_flow()

@@ -207,7 +207,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import config, data
 
     config.seed_everything(seed)
-    (x_train, _), _ = data.load(dataset)
+    (x_train, _), _ = data.load(dataset, mode=config.check_mode(mode))
     x = data.scale_images(x_train)
     generator, discriminator = build_generator(), build_discriminator()
     step = make_train_step(generator, discriminator, optimizer(), optimizer())

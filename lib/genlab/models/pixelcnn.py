@@ -275,7 +275,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import callbacks, config, data
 
     config.seed_everything(seed)
-    (x_train, _), _ = data.load(dataset)
+    (x_train, _), _ = data.load(dataset, mode=config.check_mode(mode))
     x = quantize(x_train)
     model = build_pixelcnn()
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),

@@ -181,7 +181,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import config, data
 
     config.seed_everything(seed)
-    (x_train, _), _ = data.load(dataset)
+    (x_train, _), _ = data.load(dataset, mode=config.check_mode(mode))
     rbm = build_rbm()
     return train_rbm(rbm, binarize(x_train), iterations or config.pick(**ITERATIONS, mode=mode), seed=seed,
                      k=CD_K, persistent=PERSISTENT, progress=progress)
@@ -266,7 +266,7 @@ def dbn_experiment(seed, mode=None, dataset="mnist"):
     """Test accuracy with and without pre-training, for one seed (labels, pre-training and initialisation)."""
     from genlab import config, data
 
-    (x_train, y_train), (x_test, y_test) = data.load(dataset)
+    (x_train, y_train), (x_test, y_test) = data.load(dataset, mode=config.check_mode(mode))
     train01, test01 = binarize(x_train), binarize(x_test)
     labelled = labelled_subset(y_train, seed=seed)
     steps = config.pick(**FINE_TUNE_STEPS, mode=mode)

@@ -219,7 +219,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import config, data
 
     config.seed_everything(seed)
-    (x_train, _), _ = data.load(dataset)
+    (x_train, _), _ = data.load(dataset, mode=config.check_mode(mode))
     iterations = iterations or config.pick(**ITERATIONS, mode=mode)
     generator, discriminator = build_generator(seed=seed), build_discriminator()
     step, done = make_train_step(generator, discriminator, *optimizers()), 0

@@ -84,11 +84,14 @@ def bicubic(low, size=SR_HIGH_SHAPE[0]):
     return np.clip(tf.image.resize(np.asarray(low, np.float32), (size, size), method="bicubic").numpy(), -1, 1)
 
 
-def pairs(dataset="mnist", split="train"):
-    """``(low, high, labels)`` of a split: low (N, 7, 7, 1) and high (N, 28, 28, 1) in [-1, 1]."""
+def pairs(dataset="mnist", split="train", mode=None):
+    """``(low, high, labels)`` of a split: low (N, 7, 7, 1) and high (N, 28, 28, 1) in [-1, 1].
+
+    ``mode``: None for the whole split, "quick" for quick mode's part (genlab.data.load).
+    """
     from genlab import data
 
-    (x_train, y_train), (x_test, y_test) = data.load(dataset)
+    (x_train, y_train), (x_test, y_test) = data.load(dataset, mode=mode)
     images, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
     high = data.scale_images(images)
     return downscale(high), high, np.asarray(labels)
@@ -224,7 +227,7 @@ def train(dataset="mnist", mode=None, seed=SR_SEED, checkpoint_dir=None, iterati
     mode = config.check_mode(mode)
     iterations = iterations or ITERATIONS[mode]
     mse_iterations = round(iterations * SR_MSE_ITERATIONS[mode] / ITERATIONS[mode])
-    low, high, _ = pairs(dataset, "train")
+    low, high, _ = pairs(dataset, "train", mode=mode)
     model = build_shipped()
     nets = generators(model)
     # Named by its length, so a run with other settings never resumes from it.

@@ -291,7 +291,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import config, data
 
     config.seed_everything(seed)
-    (x_train, y_train), _ = data.load(dataset)
+    (x_train, y_train), _ = data.load(dataset, mode=config.check_mode(mode))
     models = Shipped(seed=seed)
     small = config.pick(**SMALL_ITERATIONS, mode=mode)
     plan = [(models.vae, x_train, iterations or config.pick(**ITERATIONS, mode=mode)),
