@@ -12,7 +12,7 @@ from genlab.models import classifier
 
 @pytest.fixture(scope="module")
 def mnist():
-    return data.load_mnist(source="shipped")
+    return data.load_mnist(mode="quick")
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_offline_extractors_fail_fast_with_a_clear_message(monkeypatch, tmp_path
 
 def test_fashion_classifier_trains_once_then_loads_from_cache(monkeypatch, tmp_path):
     """The online path, simulated: 'Fashion-MNIST' is the shipped MNIST subset, one epoch."""
-    monkeypatch.setattr(data, "load_fashion_mnist", lambda: data.load_mnist(source="shipped"))
+    monkeypatch.setattr(data, "load_fashion_mnist", lambda mode=None: data.load_mnist(mode="quick"))
     monkeypatch.setattr(classifier, "CACHE_DIR", tmp_path)
     monkeypatch.setattr(classifier, "FASHION_EPOCHS", 1)
     monkeypatch.setattr(features, "_CACHE", {})
@@ -88,7 +88,7 @@ def test_fashion_classifier_trains_once_then_loads_from_cache(monkeypatch, tmp_p
     assert extractor.name == "fashion_mnist" and extractor.feature_dim == 128
     info = classifier.info("fashion_mnist")
     assert (tmp_path / info["weights"]).is_file() and info["sha256"] == paths.sha256(tmp_path / info["weights"])
-    monkeypatch.setattr(data, "load_fashion_mnist", lambda: pytest.fail("must load from the cache"))
+    monkeypatch.setattr(data, "load_fashion_mnist", lambda mode=None: pytest.fail("must load from the cache"))
     monkeypatch.setattr(features, "_CACHE", {})
     assert features.get_extractor("fashion_mnist").features(np.zeros((3, 28, 28), np.uint8)).shape == (3, 128)
 
@@ -99,13 +99,14 @@ def test_train_script_writes_weights_that_load(monkeypatch, tmp_path):
     spec = importlib.util.spec_from_file_location("train_classifier", paths.REPO_ROOT / "scripts" / "train_classifier.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    shutil.copy(paths.DATA_DIR / "mnist_5k.npz", tmp_path / "mnist_5k.npz")
+    full = data.load_mnist
+    monkeypatch.setattr(data, "load_mnist", lambda **kwargs: full(mode="quick"))   # one quick epoch
     monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
     assert script.main(["--epochs", "1", "--min-accuracy", "0.99"]) == 1  # refuses to save a weak model
     assert not (tmp_path / "mnist_classifier.weights.h5").exists()
     assert script.main(["--epochs", "1", "--min-accuracy", "0"]) == 0
     info = classifier.info("mnist")
-    assert info["epochs"] == 1 and info["trained_on"].startswith("data/mnist_5k.npz")
+    assert info["epochs"] == 1 and info["trained_on"] == "MNIST train (5,000)" and "CPU cores" in info["machine"]
     assert classifier.load().count_params() == info["params"]
 
 

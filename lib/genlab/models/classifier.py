@@ -10,15 +10,13 @@ Later notebooks (06's class accuracy, 11's guidance sweep) use it as the
 """
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 
 from genlab import config, data, paths, quiet  # noqa: F401  (quiet: TensorFlow without its start-up logs)
 
 FASHION_EPOCHS = 10  # Fashion-MNIST classifier, trained on first online use
-CACHE_DIR = Path(os.environ.get("GENLAB_CACHE_DIR", Path.home() / ".cache" / "genlab"))
+CACHE_DIR = paths.cache_dir()
 
 
 def weights_paths(dataset="mnist"):
@@ -68,8 +66,11 @@ def train(x_train, y_train, x_test, y_test, epochs=15, batch_size=64, seed=0, ve
         name="augment",
     )
     trainer = keras.Sequential([keras.Input((28, 28, 1)), augment, model], name="trainer")
+    # Cosine decay of the learning rate to zero: the last epochs' small steps gain ~0.1 % of test
+    # accuracy over a constant 1e-3 (99.27 % after 15 epochs with it constant, 2026-12-05).
+    steps = epochs * (len(x_train) // batch_size + (len(x_train) % batch_size > 0))
     trainer.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, steps)),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
