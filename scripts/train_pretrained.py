@@ -3,32 +3,93 @@
 Why it exists: quick mode (CPU, CI) trains only briefly, so notebooks load
 shipped weights for their results sections (:mod:`genlab.pretrained`). This
 script is the one command that makes each shipped file: it trains the
-registered model's family exactly as the notebook's full mode does, writes
-``data/pretrained/<name>.weights.h5`` and a manifest ``<name>.json`` with the
-SHA-256, the command, the time it took, the machine, the settings and the
-evaluation (FID, KID, IS, precision, recall with the real-vs-real floor and the
-noise ceiling at the same N, :mod:`genlab.evaluation`). data/README.md records
-the same. It refuses to write a file over the size limit. A family whose
-``STORAGE_DTYPE`` is "float16" (its float32 weights would be over the limit)
-is stored in float16; its manifest then records the evaluation of the stored
-weights and, beside it, that of the float32 ones on the same samples.
+registered model's family exactly as the notebook's full mode does, on the
+60,000 MNIST training digits, writes ``data/pretrained/<name>.weights.h5`` and
+a manifest ``<name>.json``: the SHA-256, the command, the data, the steps, the
+wall time of the whole run (all its pieces), the machine, the commit, the
+settings and the evaluation (:mod:`genlab.evaluation`'s standard protocol:
+N = 10,000 against the test digits, with the real-vs-real floor and the noise
+ceiling at the same N; beside it ``evaluation_check``, the same at N = 1,000,
+which the tests reproduce quickly). data/README.md records the same. It
+refuses to write a file over the size limit. A family whose ``STORAGE_DTYPE``
+is "float16" is stored in float16; its manifest then records the evaluation of
+the stored weights and, beside it, that of the float32 ones.
+
+Long runs (genlab.runs): training checkpoints into a git-ignored folder
+(``build/checkpoints/pretrained_<name>``); a run that was cut off (a session's
+end, a disconnect) continues from its last checkpoint with ``--resume``; a lock
+refuses a second run of the same model while one is going; the manifest's
+``train_seconds`` adds up every piece of the run.
 
 Usage::
 
-    python scripts/train_pretrained.py dcgan_mnist [--iterations N] [--checkpoint-dir DIR]
+    python scripts/train_pretrained.py dcgan_mnist            # a new run (refused if a checkpoint exists)
+    python scripts/train_pretrained.py dcgan_mnist --resume   # continue an interrupted run
+    python scripts/train_pretrained.py dcgan_mnist --restart  # discard the checkpoint, start again
     python scripts/train_pretrained.py dcgan_mnist --evaluate-only   # re-measure the shipped weights
 
-Training resumes from ``--checkpoint-dir`` (default
-``build/checkpoints/pretrained_<name>``) if a run was interrupted.
+Run heavy trainings one at a time on a shared machine:
+``flock /tmp/genlab_heavy.lock python scripts/train_pretrained.py NAME --resume``.
 """
 
 import argparse
 import datetime
 import json
+import os
+import shutil
 import sys
-import time
+from pathlib import Path
 
-from genlab import config, evaluation, paths, pretrained, registry
+# The whole process is in full mode: training, the data (all 60,000 digits) and a family's own
+# measures (likelihoods on all 10,000 test digits), exactly as the notebook's full mode.
+os.environ["GENLAB_MODE"] = "full"
+
+from genlab import config, data, evaluation, paths, pretrained, registry, runs
+
+
+def _rounded(scores):
+    return {label: {metric: round(float(value), 4) for metric, value in by_metric.items()}
+            for label, by_metric in scores.values.items()}
+
+
+def measure(sample_fn, dataset, n, seed):
+    """``{"evaluation": ..., "evaluation_check": ...}``: the standard N and the tests' N = 1,000, same seed."""
+    records = {}
+    for key, size in (("evaluation", n), ("evaluation_check", min(n, evaluation.QUICK_N))):
+        scores = evaluation.evaluate(sample_fn(size, seed=seed), dataset, n=size, seed=seed)
+        print(f"{key}:", scores, sep="\n")
+        records[key] = {"n": scores.n, "extractor": scores.extractor, "seed": seed, "values": _rounded(scores)}
+    return records
+
+
+def _command(argv):
+    return "python scripts/train_pretrained.py " + " ".join(argv if argv is not None else sys.argv[1:])
+
+
+def _today():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
+def evaluate_only(name, n, argv=None, reason=None):
+    """Re-measure shipped weights at ``n`` with the manifest's seed (e.g. after the metrics changed).
+
+    Rewrites only ``evaluation`` and ``evaluation_check`` (values, the command and the
+    date of the measurement); the weights, their SHA-256 and the training record stay.
+    """
+    info = pretrained.info(name)
+    entry = registry.get(name)
+    seed = info["evaluation"]["seed"]
+    sample_fn = entry.module().sampler(pretrained.load(name))
+    for key, record in measure(sample_fn, entry.dataset, n, seed).items():
+        info[key] = dict(record, command=_command(argv), date=_today())
+    # The float32 weights were not shipped, so their figures cannot be re-measured in the new space.
+    info.pop("evaluation_float32_weights", None)
+    info.pop("evaluation_n_reason", None)
+    if n != evaluation.STANDARD_N:
+        info["evaluation_n_reason"] = reason or "not given"
+    (pretrained.directory() / f"{name}.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+    return 0
+
 
 def _load_stored(family, weights):
     """The shipped builder's model with the weights just stored (float16 ones come back as float32)."""
@@ -37,57 +98,74 @@ def _load_stored(family, weights):
     return model
 
 
-def evaluate_only(name, argv=None):
-    """Re-measure shipped weights with the manifest's N and seed (e.g. after the metrics changed).
+def _checkpoint_state(checkpoint_dir, record, iterations, args):
+    """Refuse to mix runs: a checkpoint is continued only with --resume, and only with its own length."""
+    found = checkpoint_dir.is_dir() and any(path.name != runs.RunRecord.FILE for path in checkpoint_dir.iterdir())
+    pieces = record.pieces()
+    if args.restart:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        return
+    if not found and not pieces:
+        return
+    if not args.resume:
+        raise SystemExit(
+            f"{args.name} has a checkpoint from an earlier run in {checkpoint_dir}. Continue it with "
+            f"--resume, or discard it and start again with --restart.")
+    planned = pieces[0]["iterations"] if pieces else iterations
+    if planned != iterations:
+        raise SystemExit(
+            f"the checkpoint in {checkpoint_dir} is of a run of {planned:,} iterations, not {iterations:,}: "
+            f"resume it with --iterations {planned}, or start again with --restart.")
+    print(f"resuming {args.name} from {checkpoint_dir}: {len(pieces)} earlier piece(s), "
+          f"{record.seconds():.0f} s of training so far", flush=True)
 
-    Rewrites only ``evaluation`` (values, the command and the date of the
-    measurement); the weights, their SHA-256 and the training record stay.
-    """
-    info = pretrained.info(name)
-    recorded = info["evaluation"]
-    scores = evaluation.remeasure_shipped(name)
-    print(scores)
-    info["evaluation"] = dict(
-        recorded, extractor=scores.extractor,
-        values={label: {metric: round(float(value), 4) for metric, value in by_metric.items()}
-                for label, by_metric in scores.values.items()},
-        command="python scripts/train_pretrained.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"))
-    (pretrained.directory() / f"{name}.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
-    return 0
+
+def train(args, argv, entry):
+    family = entry.module()
+    seed = family.SEED if args.seed is None else args.seed
+    iterations = args.iterations or config.pick(**family.ITERATIONS, mode="full")
+    checkpoint_dir = Path(args.checkpoint_dir or paths.build_dir() / "checkpoints" / f"pretrained_{args.name}")
+    record = runs.RunRecord(checkpoint_dir)
+    with runs.RunLock(checkpoint_dir.with_name(checkpoint_dir.name + ".lock"), f"training of {args.name}"):
+        _checkpoint_state(checkpoint_dir, record, iterations, args)
+        with record.piece(iterations=iterations, machine=config.machine(), commit=runs.git_commit()):
+            generator = family.train(dataset=entry.dataset, mode="full", seed=seed, checkpoint_dir=checkpoint_dir,
+                                     iterations=iterations, progress=True)
+        return generator, family, seed, iterations, record, checkpoint_dir
 
 
-def main(argv=None):
+def main(argv=None, entry=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="a registered model with shipped weights, e.g. dcgan_mnist")
     parser.add_argument("--iterations", type=int, default=None, help="default: the notebook's full mode")
     parser.add_argument("--seed", type=int, default=None, help="default: the family's SEED")
     parser.add_argument("--checkpoint-dir", default=None)
-    parser.add_argument("--n", type=int, default=1000, help="samples for the evaluation (default 1000)")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue the run whose checkpoint is there")
+    again.add_argument("--restart", action="store_true", help="discard an earlier run's checkpoint first")
+    parser.add_argument("--n", type=int, default=evaluation.STANDARD_N,
+                        help=f"samples for the evaluation (default {evaluation.STANDARD_N:,}, the standard)")
+    parser.add_argument("--n-reason", default=None,
+                        help="with --evaluate-only and an --n below the standard: why (recorded in the manifest)")
+    parser.add_argument("--out", default=None, help="folder for the weights and manifest (default data/pretrained)")
     parser.add_argument("--evaluate-only", action="store_true",
                         help="no training: re-measure the shipped weights and rewrite only the manifest's evaluation")
     args = parser.parse_args(argv)
     if args.evaluate_only:
-        return evaluate_only(args.name, argv)
-    entry = registry.get(args.name)
+        return evaluate_only(args.name, args.n, argv, args.n_reason)
+    # ``entry``: a model that is not in the registry (the tests' tiny one).
+    entry = entry or registry.get(args.name)
     if entry.pretrained != args.name:
         parser.error(f"{args.name} is not registered with shipped weights (registry.py)")
-    # A family that ships weights names the builder of the shipped network and the settings
-    # its manifest records (genlab.models.dcgan: build_generator; BATCH_SIZE, LEARNING_RATE, ...).
-    family = entry.module()
-    seed = family.SEED if args.seed is None else args.seed
-    iterations = args.iterations or config.pick(**family.ITERATIONS, mode="full")
-    checkpoint_dir = args.checkpoint_dir or paths.build_dir() / "checkpoints" / f"pretrained_{args.name}"
+    try:
+        generator, family, seed, iterations, record, checkpoint_dir = train(args, argv, entry)
+    except runs.RunLockedError as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 3
 
-    start = time.time()
-    generator = family.train(dataset=entry.dataset, mode="full", seed=seed, checkpoint_dir=checkpoint_dir,
-                             iterations=iterations, progress=True)
-    seconds = time.time() - start
-    samples = family.sampler(generator)(args.n, seed=seed)
-    scores = evaluation.evaluate(samples, entry.dataset, n=args.n, seed=seed)
-    print(scores)
-
-    folder = pretrained.directory()
+    sample_fn = family.sampler(generator)
+    scores = measure(sample_fn, entry.dataset, args.n, seed)
+    folder = Path(args.out) if args.out else pretrained.directory()
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / f"{args.name}.weights.h5"
     # A family too large for the size limit in float32 ships float16 weights (genlab.models.mlp_gan):
@@ -95,9 +173,9 @@ def main(argv=None):
     storage_dtype = getattr(family, "STORAGE_DTYPE", "float32")
     pretrained.store_weights(generator, weights, storage_dtype)
     if storage_dtype != "float32":
-        float32_scores, stored = scores, family.sampler(_load_stored(family, weights))(args.n, seed=seed)
-        scores = evaluation.evaluate(stored, entry.dataset, n=args.n, seed=seed)
-        print(f"stored in {storage_dtype}:", scores)
+        float32_scores = scores
+        print(f"stored in {storage_dtype}:")
+        scores = measure(family.sampler(_load_stored(family, weights)), entry.dataset, args.n, seed)
     size = weights.stat().st_size
     if size > pretrained.MAX_BYTES:
         weights.unlink()
@@ -105,26 +183,30 @@ def main(argv=None):
               file=sys.stderr)
         return 1
     env = config.environment_report()
+    (x_train, _), (x_test, _) = data.load(entry.dataset, mode="full")
+    pieces = record.pieces()
     manifest = {
         "name": args.name, "file": weights.name, "bytes": size, "sha256": paths.sha256(weights),
         "builder": f"{entry.family}:{family.SHIPPED_BUILDER}", "notebook": entry.notebook,
         "dataset": entry.dataset,
+        "data": {"train_images": len(x_train), "test_images": len(x_test), "source": data.last_source()},
         "settings": {"iterations": iterations, "seed": seed,
                      **{name.lower(): getattr(family, name) for name in family.MANIFEST_SETTINGS}},
-        "command": "python scripts/train_pretrained.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "train_seconds": round(seconds),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+        "command": _command(argv),
+        "train_seconds": round(record.seconds()),
+        "pieces": pieces,
+        "date": _today(),
         "machine": config.machine(),
+        "commit": pieces[-1]["commit"] if pieces else runs.git_commit(),
         "versions": {key: env[key] for key in ("tensorflow", "keras", "numpy", "genlab")},
-        "evaluation": {"n": scores.n, "extractor": scores.extractor, "seed": seed,
-                       "values": {label: {metric: round(float(value), 4) for metric, value in by_metric.items()}
-                                  for label, by_metric in scores.values.items()}},
+        **scores,
     }
+    curve = checkpoint_dir / "curve.json"   # a family's learning curve, if it records one (genlab.callbacks)
+    if curve.is_file():
+        manifest["curve"] = json.loads(curve.read_text(encoding="utf-8"))
     if storage_dtype != "float32":
         manifest["storage_dtype"] = storage_dtype
-        manifest["evaluation_float32_weights"] = {
-            "values": {label: {metric: round(float(value), 4) for metric, value in by_metric.items()}
-                       for label, by_metric in float32_scores.values.items()}}
+        manifest["evaluation_float32_weights"] = float32_scores["evaluation"]
     if hasattr(family, "likelihood"):   # likelihood-based families also record their held-out likelihood
         manifest["likelihood"] = family.likelihood(generator, entry.dataset, seed=seed)
         print(manifest["likelihood"])
@@ -134,8 +216,8 @@ def main(argv=None):
         print(extra)
     (folder / f"{args.name}.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     total = sum(path.stat().st_size for path in folder.glob("*.weights.h5"))
-    print(f"wrote {weights} ({size:,} bytes, SHA-256 {manifest['sha256']}) in {seconds:.0f} s of training; "
-          f"all shipped weights: {total:,} bytes")
+    print(f"wrote {weights} ({size:,} bytes, SHA-256 {manifest['sha256']}) after {manifest['train_seconds']} s "
+          f"of training in {len(pieces)} piece(s); all shipped weights: {total:,} bytes")
     return 0 if total <= pretrained.MAX_TOTAL_BYTES else 1
 
 

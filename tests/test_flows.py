@@ -108,7 +108,7 @@ def test_the_shipped_flow_reproduces_its_manifest():
     likelihood = flows.likelihood(flow, seed=info["settings"]["seed"])
     assert likelihood["value"] == pytest.approx(recorded["value"], abs=1e-3)
     assert likelihood["value"] < 8.0, "a trained flow beats the uniform density's 8 bits/dim"
-    evaluation_ = info["evaluation"]
+    evaluation_ = info["evaluation_check"]
     samples = registry.get("realnvp_mnist").sampler()(evaluation_["n"], seed=evaluation_["seed"])
     result = evaluation.evaluate(samples, "mnist", n=evaluation_["n"], seed=evaluation_["seed"], which=("FID",))
     fid = {label: float(result[label]["FID"]) for label in result.values}

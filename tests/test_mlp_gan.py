@@ -64,12 +64,14 @@ def test_the_shipped_mlp_gan_is_float16_on_disk_float32_loaded_and_scores_its_ma
     assert info["settings"]["iterations"] == mlp_gan.ITERATIONS["full"]
     generator = pretrained.load("mlp_gan_mnist")
     assert generator.count_params() == 1_493_520 and all(w.dtype == "float32" for w in generator.weights)
-    recorded = info["evaluation"]
+    recorded = info["evaluation_check"]
     samples = registry.get("mlp_gan_mnist").sampler()(recorded["n"], seed=recorded["seed"])
     result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"], which=("FID",))
     fid = {label: float(result[label]["FID"]) for label in result.values}
     assert fid["samples"] == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
     assert fid["real train (floor)"] < fid["samples"] < fid["uniform noise (ceiling)"] / 3
-    # float16 storage costs next to nothing: the float32 weights scored within 5 %.
-    float32_fid = info["evaluation_float32_weights"]["values"]["samples"]["FID"]
-    assert fid["samples"] == pytest.approx(float32_fid, rel=0.05)
+    # float16 storage costs next to nothing: at training time the float32 weights scored within 5 %
+    # (recorded by train_pretrained; a later --evaluate-only cannot re-measure the float32 weights).
+    if "evaluation_float32_weights" in info:
+        float32_fid = info["evaluation_float32_weights"]["values"]["samples"]["FID"]
+        assert info["evaluation"]["values"]["samples"]["FID"] == pytest.approx(float32_fid, rel=0.05)

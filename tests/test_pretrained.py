@@ -32,7 +32,7 @@ def test_the_shipped_dcgan_scores_what_its_manifest_records():
     """Same generator, same noise, same real subset: the recorded FID is reproduced, and beats noise."""
     info = pretrained.info("dcgan_mnist")
     entry = registry.get("dcgan_mnist")
-    recorded = info["evaluation"]
+    recorded = info["evaluation_check"]
     samples = entry.sampler()(recorded["n"], seed=recorded["seed"])
     result = evaluation.evaluate(samples, "mnist", n=recorded["n"], seed=recorded["seed"], which=("FID",))
     fid = {label: float(result[label]["FID"]) for label in result.values}
@@ -90,3 +90,26 @@ def test_a_float16_stored_model_loads_as_float32(tmp_path, monkeypatch):
         assert np.array_equal(original.numpy().astype(np.float16).astype(np.float32), restored.numpy())
     with pytest.raises(ValueError, match="storage_dtype"):
         pretrained.store_weights(model, half, "int8")
+
+
+def test_every_manifest_records_the_standard_evaluation_and_a_quick_check():
+    """N = 10,000 against the test digits (floor and ceiling at the same N), and the N = 1,000 check."""
+    for name in pretrained.names():
+        info = pretrained.info(name)
+        standard, check = info["evaluation"], info["evaluation_check"]
+        assert check["n"] == evaluation.QUICK_N and check["seed"] == standard["seed"], name
+        # The standard N, or a smaller one with the reason recorded (a sampler too slow for 10,000).
+        assert standard["n"] == evaluation.STANDARD_N or len(info.get("evaluation_n_reason", "")) > 20, name
+        for record in (standard, check):
+            assert set(record["values"]) == {evaluation.SAMPLES, evaluation.FLOOR, evaluation.CEILING}, name
+
+
+@pytest.mark.skipif(__import__("os").environ.get("GENLAB_SLOW_TESTS") != "1",
+                    reason="samples 10,000 images per shipped model (minutes each for the slow samplers); "
+                           "GENLAB_SLOW_TESTS=1 runs it")
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("name", pretrained.names())
+def test_every_shipped_model_reproduces_its_standard_evaluation(name):
+    result = evaluation.remeasure_shipped(name, which=("FID",), references_too=False, record="evaluation")
+    recorded = pretrained.info(name)["evaluation"]["values"]["samples"]["FID"]
+    assert float(result["samples"]["FID"]) == pytest.approx(recorded, rel=0.02)

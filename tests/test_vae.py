@@ -104,7 +104,7 @@ def test_sharpness_is_lower_for_blurred_images():
 def test_the_shipped_vae_scores_what_its_manifest_records():
     """Same VAE, same noise, same real subset: the recorded FID is reproduced, between floor and ceiling."""
     info = pretrained.info("vae_mnist")
-    recorded = info["evaluation"]
+    recorded = info["evaluation_check"]
     models = pretrained.load("vae_mnist")
     assert {"vae", "latent_2d", "beta_2d", "anomaly"} <= set(vars(models))
     samples = registry.get("vae_mnist").module().sampler(models)(recorded["n"], seed=recorded["seed"])

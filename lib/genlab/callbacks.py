@@ -120,3 +120,54 @@ def standard(directory=None, draw=None, every=None, progress=True, save_freq="ep
     if draw is not None:
         result.append(SampleGrid(draw, every))
     return result
+
+
+class LearningCurve(keras.callbacks.Callback):
+    """FID of the model's samples every ``every`` steps, kept in a JSON file that a resumed run continues.
+
+    Why: a shipped model's training budget is chosen from its curve (does FID
+    still fall at the end?), and ``scripts/train_pretrained.py`` records the
+    curve in the manifest. FID is measured at a small N (``n``, default 2,000
+    against 2,000 test digits, :mod:`genlab.evaluation`), so its values sit above
+    those of the standard N = 10,000; only their course over training counts.
+
+    Args:
+        sample_fn: ``sample_fn(n, seed=...)`` -> images, e.g. ``dcgan.sampler(generator)``.
+        every: steps (GAN iterations, or batches) between points; the last step is measured too.
+        path: the JSON file of points ``{"n": n, "points": [[step, FID], ...]}``.
+        last: the run's last step (measured even when not a multiple of ``every``).
+    """
+
+    def __init__(self, sample_fn, every, path, last=None, n=2000, dataset="mnist", seed=0):
+        super().__init__()
+        self.sample_fn, self.every, self.path, self.last = sample_fn, int(every), Path(path), last
+        self.n, self.dataset, self.seed = n, dataset, seed
+        self.points = self.load(self.path)
+
+    @staticmethod
+    def load(path):
+        """The points already in ``path`` ([] if there is none)."""
+        import json
+
+        path = Path(path)
+        return json.loads(path.read_text(encoding="utf-8"))["points"] if path.is_file() else []
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(batch)
+        if step % self.every and step != self.last:
+            return
+        if self.points and self.points[-1][0] >= step:   # measured before a resume
+            return
+        import json
+        import os
+
+        from genlab import evaluation
+
+        result = evaluation.evaluate(self.sample_fn(self.n, seed=self.seed), self.dataset, n=self.n, seed=self.seed,
+                                     which=("FID",), references_too=False)
+        self.points.append([step, round(float(result["samples"]["FID"]), 3)])
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"n": self.n, "seed": self.seed, "points": self.points}) + "\n",
+                             encoding="utf-8")
+        os.replace(temporary, self.path)

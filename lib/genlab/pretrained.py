@@ -27,8 +27,8 @@ from pathlib import Path
 
 from genlab import paths
 
-MAX_BYTES = 5 * 1024 * 1024         # one shipped file
-MAX_TOTAL_BYTES = 40 * 1024 * 1024  # all of them together
+MAX_BYTES = 10 * 1024 * 1024        # one shipped file
+MAX_TOTAL_BYTES = 60 * 1024 * 1024  # all of them together
 STORAGE_DTYPES = ("float32", "float16")  # how a shipped file may store its float32 weights
 
 

@@ -13,6 +13,8 @@ Both builders return ``keras.Sequential`` models, as the book does, so
 ``model.summary()`` reads like the book's listing.
 """
 
+from pathlib import Path
+
 import keras
 from keras import layers
 
@@ -26,6 +28,7 @@ LEARNING_RATE, BETA_1 = 2e-4, 0.5     # the DCGAN paper's Adam settings, which t
 ITERATIONS = {"quick": 40, "full": 10000}       # config.pick(**ITERATIONS)
 SAMPLE_INTERVAL = {"quick": 10, "full": 1000}   # fixed-noise grid every this many iterations
 SEED = 42
+CURVE_EVERY = 1000   # full-mode runs of this loop (dcgan, mlp_gan, cgan) measure FID every this many iterations
 GENERATOR_FILTERS = (128, 64)
 DISCRIMINATOR_FILTERS = (32, 64, 128, 256)
 # What ships (genlab.pretrained, scripts/train_pretrained.py): the generator, and these settings
@@ -188,15 +191,22 @@ def train_family(family, dataset="mnist", mode=None, seed=None, checkpoint_dir=N
     """
     from genlab import config, data, gan
 
+    from genlab import callbacks
+
     seed = family.SEED if seed is None else seed
     config.seed_everything(seed)
-    (x_train, y_train), _ = data.load(dataset, mode=config.check_mode(mode))
+    mode = config.check_mode(mode)
+    (x_train, y_train), _ = data.load(dataset, mode=mode)
     generator, discriminator, combined = family.build_gan()
     conditioning = {"labels": y_train, "num_classes": family.NUM_CLASSES} if labels else {}
-    gan.train(generator, discriminator, combined, x_train,
-              iterations=iterations or config.pick(**family.ITERATIONS, mode=mode), batch_size=family.BATCH_SIZE,
+    iterations = iterations or config.pick(**family.ITERATIONS, mode=mode)
+    hooks = []
+    if checkpoint_dir is not None and mode == "full":   # a long run records its learning curve (FID, N = 2,000)
+        hooks.append(callbacks.LearningCurve(family.sampler(generator), CURVE_EVERY, Path(checkpoint_dir) / "curve.json",
+                                             last=iterations, dataset=dataset))
+    gan.train(generator, discriminator, combined, x_train, iterations=iterations, batch_size=family.BATCH_SIZE,
               seed=seed, checkpoint_dir=checkpoint_dir, checkpoint_interval=checkpoint_interval, progress=progress,
-              sample_interval=None, **conditioning)
+              sample_interval=None, callbacks=hooks, **conditioning)
     return generator
 
 
