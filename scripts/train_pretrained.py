@@ -70,23 +70,38 @@ def _today():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
 
 
-def evaluate_only(name, n, argv=None, reason=None):
+def family_measures(family, model, dataset, seed):
+    """A family's own measures for the manifest: its held-out likelihood, its extra evaluation."""
+    measures = {}
+    if hasattr(family, "likelihood"):   # likelihood-based families also record their held-out likelihood
+        measures["likelihood"] = family.likelihood(model, dataset, seed=seed)
+    if hasattr(family, "extra_evaluation"):  # a family's own measures, e.g. cgan's class agreement
+        measures.update(family.extra_evaluation(model, dataset, seed=seed))
+    print(measures)
+    return measures
+
+
+def evaluate_only(name, n, argv=None, reason=None, extras_only=False):
     """Re-measure shipped weights at ``n`` with the manifest's seed (e.g. after the metrics changed).
 
-    Rewrites only ``evaluation`` and ``evaluation_check`` (values, the command and the
-    date of the measurement); the weights, their SHA-256 and the training record stay.
+    Rewrites ``evaluation`` and ``evaluation_check`` (values, the command and the
+    date of the measurement; not with ``extras_only``) and the family's own
+    measures (likelihood, extra evaluation); the weights, their SHA-256 and the
+    training record stay.
     """
     info = pretrained.info(name)
     entry = registry.get(name)
     seed = info["evaluation"]["seed"]
-    sample_fn = entry.module().sampler(pretrained.load(name))
-    for key, record in measure(sample_fn, entry.dataset, n, seed).items():
-        info[key] = dict(record, command=_command(argv), date=_today())
-    # The float32 weights were not shipped, so their figures cannot be re-measured in the new space.
-    info.pop("evaluation_float32_weights", None)
-    info.pop("evaluation_n_reason", None)
-    if n != evaluation.STANDARD_N:
-        info["evaluation_n_reason"] = reason or "not given"
+    model = pretrained.load(name)
+    if not extras_only:
+        for key, record in measure(entry.module().sampler(model), entry.dataset, n, seed).items():
+            info[key] = dict(record, command=_command(argv), date=_today())
+        # The float32 weights were not shipped, so their figures cannot be re-measured in the new space.
+        info.pop("evaluation_float32_weights", None)
+        info.pop("evaluation_n_reason", None)
+        if n != evaluation.STANDARD_N:
+            info["evaluation_n_reason"] = reason or "not given"
+    info.update(family_measures(entry.module(), model, entry.dataset, seed))
     (pretrained.directory() / f"{name}.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
     return 0
 
@@ -145,6 +160,8 @@ def main(argv=None, entry=None):
     again.add_argument("--restart", action="store_true", help="discard an earlier run's checkpoint first")
     parser.add_argument("--n", type=int, default=evaluation.STANDARD_N,
                         help=f"samples for the evaluation (default {evaluation.STANDARD_N:,}, the standard)")
+    parser.add_argument("--extras-only", action="store_true",
+                        help="with --evaluate-only: only the family's likelihood and extra evaluation")
     parser.add_argument("--n-reason", default=None,
                         help="with --evaluate-only and an --n below the standard: why (recorded in the manifest)")
     parser.add_argument("--out", default=None, help="folder for the weights and manifest (default data/pretrained)")
@@ -152,7 +169,7 @@ def main(argv=None, entry=None):
                         help="no training: re-measure the shipped weights and rewrite only the manifest's evaluation")
     args = parser.parse_args(argv)
     if args.evaluate_only:
-        return evaluate_only(args.name, args.n, argv, args.n_reason)
+        return evaluate_only(args.name, args.n, argv, args.n_reason, args.extras_only)
     # ``entry``: a model that is not in the registry (the tests' tiny one).
     entry = entry or registry.get(args.name)
     if entry.pretrained != args.name:
@@ -207,13 +224,7 @@ def main(argv=None, entry=None):
     if storage_dtype != "float32":
         manifest["storage_dtype"] = storage_dtype
         manifest["evaluation_float32_weights"] = float32_scores["evaluation"]
-    if hasattr(family, "likelihood"):   # likelihood-based families also record their held-out likelihood
-        manifest["likelihood"] = family.likelihood(generator, entry.dataset, seed=seed)
-        print(manifest["likelihood"])
-    if hasattr(family, "extra_evaluation"):  # a family's own measures, e.g. cgan's class agreement
-        extra = family.extra_evaluation(generator, entry.dataset, seed=seed)
-        manifest.update(extra)
-        print(extra)
+    manifest.update(family_measures(family, generator, entry.dataset, seed))
     (folder / f"{args.name}.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     total = sum(path.stat().st_size for path in folder.glob("*.weights.h5"))
     print(f"wrote {weights} ({size:,} bytes, SHA-256 {manifest['sha256']}) after {manifest['train_seconds']} s "
