@@ -41,7 +41,7 @@ def test_report_command_retrains_in_quick_mode(tmp_path, monkeypatch):
     monkeypatch.setitem(dcgan.ITERATIONS, "quick", 6)
     monkeypatch.setenv("GENLAB_BUILD_DIR", str(tmp_path / "build"))
 
-    def offline():
+    def offline(mode=None):
         raise data.DatasetUnavailableError("Fashion-MNIST needs a download (simulated offline)")
 
     monkeypatch.setattr(data, "load_fashion_mnist", offline)

@@ -133,15 +133,18 @@ class LearningCurve(keras.callbacks.Callback):
 
     Args:
         sample_fn: ``sample_fn(n, seed=...)`` -> images, e.g. ``dcgan.sampler(generator)``.
+        fid: ``fid(images, n, seed)`` -> FID against the test digits, e.g. from
+            :func:`genlab.evaluation.evaluate` (passed in: genlab.evaluation imports the
+            registry, which imports this module).
         every: steps (GAN iterations, or batches) between points; the last step is measured too.
         path: the JSON file of points ``{"n": n, "points": [[step, FID], ...]}``.
         last: the run's last step (measured even when not a multiple of ``every``).
     """
 
-    def __init__(self, sample_fn, every, path, last=None, n=2000, dataset="mnist", seed=0):
+    def __init__(self, sample_fn, fid, every, path, last=None, n=2000, seed=0):
         super().__init__()
-        self.sample_fn, self.every, self.path, self.last = sample_fn, int(every), Path(path), last
-        self.n, self.dataset, self.seed = n, dataset, seed
+        self.sample_fn, self.fid, self.every, self.path, self.last = sample_fn, fid, int(every), Path(path), last
+        self.n, self.seed = n, seed
         self.points = self.load(self.path)
 
     @staticmethod
@@ -161,11 +164,7 @@ class LearningCurve(keras.callbacks.Callback):
         import json
         import os
 
-        from genlab import evaluation
-
-        result = evaluation.evaluate(self.sample_fn(self.n, seed=self.seed), self.dataset, n=self.n, seed=self.seed,
-                                     which=("FID",), references_too=False)
-        self.points.append([step, round(float(result["samples"]["FID"]), 3)])
+        self.points.append([step, round(float(self.fid(self.sample_fn(self.n, seed=self.seed), self.n, self.seed)), 3)])
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps({"n": self.n, "seed": self.seed, "points": self.points}) + "\n",

@@ -188,7 +188,7 @@ def sampler(model, dataset="mnist"):
     from genlab import data
 
     generator_g = model.get_layer("G")
-    bold, _ = domains(dataset, split="test")
+    bold, _ = domains(dataset, split="test", mode="full")   # the evaluation's reference: the whole test set
 
     def sample_fn(n, seed=0):
         order = np.random.default_rng(seed).permutation(len(bold))

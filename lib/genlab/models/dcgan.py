@@ -202,8 +202,14 @@ def train_family(family, dataset="mnist", mode=None, seed=None, checkpoint_dir=N
     iterations = iterations or config.pick(**family.ITERATIONS, mode=mode)
     hooks = []
     if checkpoint_dir is not None and mode == "full":   # a long run records its learning curve (FID, N = 2,000)
-        hooks.append(callbacks.LearningCurve(family.sampler(generator), CURVE_EVERY, Path(checkpoint_dir) / "curve.json",
-                                             last=iterations, dataset=dataset))
+        from genlab import evaluation
+
+        def fid(images, n, seed):
+            result = evaluation.evaluate(images, dataset, n=n, seed=seed, which=("FID",), references_too=False)
+            return result["samples"]["FID"]
+
+        hooks.append(callbacks.LearningCurve(family.sampler(generator), fid, CURVE_EVERY,
+                                             Path(checkpoint_dir) / "curve.json", last=iterations))
     gan.train(generator, discriminator, combined, x_train, iterations=iterations, batch_size=family.BATCH_SIZE,
               seed=seed, checkpoint_dir=checkpoint_dir, checkpoint_interval=checkpoint_interval, progress=progress,
               sample_interval=None, callbacks=hooks, **conditioning)

@@ -321,7 +321,7 @@ def likelihood(flow, dataset="mnist", seed=SEED):
     """The held-out likelihood a manifest records (scripts/train_pretrained.py): bits/dim on test digits."""
     from genlab import data
 
-    _, (x_test, _) = data.load(dataset)
+    _, (x_test, _) = data.load(dataset, mode="full")
     return {"metric": "bits/dim", "value": round(bits_per_dim(flow, downsample(x_test), seed=seed), 4),
             "data": f"held-out {dataset} digits, {IMAGE_SIZE}x{IMAGE_SIZE}, 256 levels, uniform dequantization",
             "n": len(x_test), "exact": "upper bound on the discrete NLL (one dequantization draw per image)"}

@@ -227,7 +227,7 @@ def sampler(generator, dataset="mnist"):
     """
     from genlab import data
 
-    _, (x_test, _) = data.load(dataset)
+    _, (x_test, _) = data.load(dataset, mode="full")   # the evaluation's reference: the whole test set
 
     def sample_fn(n, seed=0):
         target = data.scale_images(x_test[np.arange(n) % len(x_test)])

@@ -267,7 +267,7 @@ def upscale(model, low):
 
 def held_out(n, seed=0, dataset="mnist"):
     """``(low, high, labels)`` of ``n`` held-out digits (a seeded choice; repeats only if n > the split)."""
-    low, high, labels = pairs(dataset, "test")
+    low, high, labels = pairs(dataset, "test", mode="full")   # as the evaluation's reference: the whole test set
     rng = np.random.default_rng(seed)
     index = rng.permutation(len(low))[:n] if n <= len(low) else rng.integers(0, len(low), n)
     return low[index], high[index], labels[index]
