@@ -63,5 +63,11 @@ report: $(STAMP)
 evaluate: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m genlab report --evaluate $(REPORT_ARGS)
 
+# Every notebook executed in quick mode, as HTML with its figures, formulas typeset offline, and an
+# index: build/docs/index.html (genlab.course.html_docs). Check one page in headless Chromium with
+# scripts/check_rendered_math.py.
+docs: $(STAMP)
+	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m genlab.course.html_docs $(NOTEBOOKS) --out build/docs
+
 clean:
 	rm -rf build assignments
