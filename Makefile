@@ -11,7 +11,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 PYTEST_NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	--nbval-cell-timeout 600
 
-.PHONY: all install run test unit nbval lab assignments report clean
+.PHONY: all install run test unit nbval lab assignments report evaluate docs clean
 
 all: test
 
@@ -42,7 +42,8 @@ test: $(STAMP)
 	[ ! -e build/test-times/validate.failed ] || status=1; \
 	echo "== seconds per notebook (quick mode; budget 45 s each on 2 idle cores)"; \
 	$(PY) -m genlab times || true; \
-	echo "make test: finished in $$(( $$(date +%s) - start )) s"; exit $$status
+	seconds=$$(( $$(date +%s) - start )); echo $$seconds > build/test-times/seconds; \
+	echo "make test: finished in $$seconds s (record it: genlab times --record && genlab report)"; exit $$status
 
 unit: $(STAMP)
 	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m pytest tests -q
@@ -56,9 +57,20 @@ lab: $(STAMP)
 assignments: $(STAMP)
 	$(PY) -m genlab assign build $(NOTEBOOKS) --out assignments
 
-# make report REPORT_ARGS="--mode full": evaluates every registered model into build/report.md
+# Regenerates docs/results.md and the generated parts of README.md and docs/testing.md from the
+# recorded files (data/pretrained/*.json, data/results/*.json); fast, no TensorFlow.
 report: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m genlab report $(REPORT_ARGS)
+	$(PY) -m genlab report
+
+# make evaluate REPORT_ARGS="--mode full": evaluates every registered model now into build/report.md
+evaluate: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m genlab report --evaluate $(REPORT_ARGS)
+
+# Every notebook executed in quick mode, as HTML with its figures, formulas typeset offline, and an
+# index: build/docs/index.html (genlab.course.html_docs). Check one page in headless Chromium with
+# scripts/check_rendered_math.py.
+docs: $(STAMP)
+	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m genlab.course.html_docs $(NOTEBOOKS) --out build/docs
 
 clean:
 	rm -rf build assignments

@@ -46,7 +46,7 @@ def test_report_command_retrains_in_quick_mode(tmp_path, monkeypatch):
 
     monkeypatch.setattr(data, "load_fashion_mnist", offline)
     out = tmp_path / "report"
-    assert report.main(["--mode", "quick", "--n", "200", "--out", str(out), "--retrain",
+    assert report.main(["--evaluate", "--mode", "quick", "--n", "200", "--out", str(out), "--retrain",
                         "--models", "dcgan_mnist,dcgan_fashion_mnist"]) == 0
     text = (out / "report.md").read_text()
     for needle in ("| dcgan_mnist | mnist | mnist | 200 |", "| dcgan_mnist | mnist | FID | mnist | 200 |",
@@ -66,7 +66,7 @@ def test_report_command_retrains_in_quick_mode(tmp_path, monkeypatch):
 
 def test_unknown_model_fails_before_any_work(capsys):
     with pytest.raises(ValueError, match="no model registered as 'nope'"):
-        report.main(["--models", "nope"])
+        report.main(["--evaluate", "--models", "nope"])
 
 
 def test_summary_table_has_one_line_per_model():

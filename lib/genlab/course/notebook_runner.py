@@ -52,11 +52,25 @@ if "google.colab" in sys.modules:
 """
 
 
+def colab_url(notebook_name):
+    """Where "Open in Colab" leads for ``notebooks/<notebook_name>``.
+
+    The one place every Colab link is made (notebook badges, the README's table, the rendered
+    pages' button bar), so a release of student versions can point them elsewhere here alone.
+    """
+    url = REPOSITORY.replace("https://github.com/", "https://colab.research.google.com/github/")
+    return f"{url}/blob/main/notebooks/{notebook_name}"
+
+
+def source_url(notebook_name):
+    """The notebook's page in the repository ("View source")."""
+    return f"{REPOSITORY}/blob/main/notebooks/{notebook_name}"
+
+
 def colab_badge(notebook_name):
     """Markdown for the "Open in Colab" badge of ``notebooks/<notebook_name>``."""
-    url = REPOSITORY.replace("https://github.com/", "https://colab.research.google.com/github/")
     return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({url}/blob/main/notebooks/{notebook_name})")
+            f"({colab_url(notebook_name)})")
 
 
 def is_check_cell(cell):
@@ -110,11 +124,14 @@ def refresh(path, timeout=600):
     return notebook
 
 
-def run(notebook_paths, out_dir=None, mode=None, timeout=1800):
+def run(notebook_paths, out_dir=None, mode=None, timeout=1800, record=None):
     """Execute notebooks into ``out_dir`` (.ipynb + .html); one progress line each.
 
     Returns the list of notebooks that failed (execution stops at a failing
-    cell, whose error is kept in the executed copy).
+    cell, whose error is kept in the executed copy). With ``record`` (a JSON
+    path, e.g. data/results/notebook_runs.json), each run's seconds, mode,
+    status, date and machine are added to that results file, from which
+    ``genlab report`` fills the README's "full mode, GPU" column.
     """
     from nbclient.exceptions import CellExecutionError
     from nbconvert import HTMLExporter
@@ -141,7 +158,23 @@ def run(notebook_paths, out_dir=None, mode=None, timeout=1800):
         (out_dir / path.with_suffix(".html").name).write_text(html, encoding="utf-8")
         print(f"[{number}/{len(notebook_paths)}] {path.name:<36} {mode:<5} {elapsed:7.1f} s  {status}",
               flush=True)
+        if record:
+            _record_run(record, path.name, mode, elapsed, "ok" if status == "ok" else "failed", config.machine())
     return failed
+
+
+def _record_run(results_file, name, mode, seconds, status, machine):
+    import datetime
+    import json
+
+    results_file = Path(results_file)
+    recorded = json.loads(results_file.read_text()) if results_file.is_file() else {
+        "what": "whole-notebook runs: genlab notebooks run --record", "command": "genlab notebooks run --record",
+        "runs": []}
+    recorded["runs"].append({"notebook": name, "mode": mode, "seconds": round(seconds, 1), "status": status,
+                             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                             "machine": machine})
+    results_file.write_text(json.dumps(recorded, indent=1) + "\n")
 
 
 def notebook_paths():
@@ -158,6 +191,8 @@ def main(argv=None):
     run_parser.add_argument("notebooks", nargs="*", help="default: every numbered notebook")
     run_parser.add_argument("--out", default=None, help="output folder (default build/notebooks)")
     run_parser.add_argument("--mode", choices=("quick", "full"), default=None)
+    run_parser.add_argument("--record", action="store_true",
+                            help="add each run's seconds to data/results/notebook_runs.json (then genlab report)")
     args = parser.parse_args(argv)
     if args.command == "refresh":
         for name in args.notebooks:
@@ -166,7 +201,8 @@ def main(argv=None):
             print(f"refreshed {name} in {time.perf_counter() - start:.1f} s")
         return 0
     targets = args.notebooks or notebook_paths()
-    failed = run(targets, out_dir=args.out, mode=args.mode)
+    failed = run(targets, out_dir=args.out, mode=args.mode,
+                 record=paths.REPO_ROOT / "data" / "results" / "notebook_runs.json" if args.record else None)
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(p.name for p in failed)}", file=sys.stderr)
         return 1

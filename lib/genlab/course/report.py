@@ -1,11 +1,19 @@
-"""The results report: every registered generative model, measured the same way.
+"""``genlab report``: the generated pages, and a fresh evaluation of every registered model.
 
-Why this module exists: the README's quality table must come from a run that
-actually happened, so one command (``genlab report`` / ``make report``)
-evaluates every model in :mod:`genlab.registry` with the one protocol of
-:mod:`genlab.evaluation` (samples, real-vs-real floor and noise ceiling at the
-same N) and writes ``build/report.md`` (plus ``build/report.json`` and plots
-in ``build/report/``).
+Why this module exists: every figure in the documentation must come from a
+run that actually happened. Two commands:
+
+* ``genlab report`` (``make report``) regenerates docs/results.md
+  (:mod:`genlab.course.results_page`) and the generated blocks of README.md
+  and docs/testing.md (:mod:`genlab.course.pages`) from the recorded files
+  only, in under a second and without TensorFlow; ``genlab report --check``
+  exits 1 when a committed page differs from what the files produce (the test
+  suite runs it);
+* ``genlab report --evaluate`` (``make evaluate``) evaluates every model in
+  :mod:`genlab.registry` now, with the one protocol of :mod:`genlab.evaluation`
+  (samples, real-vs-real floor and noise ceiling at the same N), and writes
+  ``build/report.md`` (plus ``build/report.json`` and plots in
+  ``build/report/``): a check of the shipped manifests, not a page.
 
 By default a model with shipped weights is evaluated as shipped (trained with
 its notebook's full-mode settings); ``--retrain`` trains every model now in
@@ -16,6 +24,7 @@ when it runs, so ``genlab --help`` stays free of TensorFlow.
 import argparse
 import datetime
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -123,11 +132,61 @@ def _fid_plot(rows, path):
     plt.close(figure)
 
 
+def pages(root):
+    """{path relative to root: text} of every generated page, from the recorded files under ``root``."""
+    from genlab.course import pages as blocks, results_page
+
+    root = Path(root)
+    texts = {results_page.PAGE: results_page.build(root)}
+    for page, page_blocks in blocks.BLOCKS.items():
+        path = root / page
+        if not path.is_file():
+            raise SystemExit(f"genlab report: {path} is missing; restore it with git checkout")
+        texts[page] = blocks.fill(path.read_text(encoding="utf-8"), page_blocks, root, page)
+    return texts
+
+
 def main(argv=None):
-    """``genlab report [--mode quick|full] [--models a,b] [--n N] [--out DIR] [--retrain]``."""
+    """``genlab report [--check] [--root DIR]``, or ``genlab report --evaluate [options]``."""
+    argv = list(argv if argv is not None else [])
+    if "--evaluate" in argv:
+        argv.remove("--evaluate")
+        return evaluate_main(argv)
+    from genlab import paths
+
+    parser = argparse.ArgumentParser(
+        prog="genlab report", description="Regenerate docs/results.md and the generated parts of README.md "
+        "and docs/testing.md from data/pretrained/*.json and data/results/*.json. "
+        "'genlab report --evaluate --help': evaluate every registered model now.")
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a page is out of date")
+    parser.add_argument("--root", default=str(paths.REPO_ROOT), help="the repository (default: this one)")
+    args = parser.parse_args(argv)
+    root = Path(args.root)
+    stale = []
+    for page, text in pages(root).items():
+        path = root / page
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(str(page))
+        if not args.check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {page}")
+    if args.check and stale:
+        print(f"genlab report: out of date: {', '.join(stale)}; run `genlab report` and commit the result",
+              file=sys.stderr)
+        return 1
+    if not stale:
+        print("genlab report: every generated page is up to date")
+    return 0
+
+
+def evaluate_main(argv=None):
+    """``genlab report --evaluate [--mode quick|full] [--models a,b] [--n N] [--out DIR] [--retrain]``."""
     from genlab import config, data, paths, registry
 
-    parser = argparse.ArgumentParser(prog="genlab report", description="Evaluate every registered model.")
+    parser = argparse.ArgumentParser(prog="genlab report --evaluate",
+                                     description="Evaluate every registered model now.")
     parser.add_argument("--mode", choices=config.MODES, default=None, help="default: GENLAB_MODE / hardware")
     parser.add_argument("--models", default=None, help="comma-separated names (default: all registered)")
     parser.add_argument("--n", type=int, default=1000, help="samples per set (default 1000)")

@@ -2,7 +2,7 @@
 
 Why it exists: every notebook's quick run must stay within its budget
 (:data:`BUDGET_SECONDS` on 2 idle cores) and ``make test`` within 25 minutes
-once all fifteen notebooks exist, so every run prints one table that makes
+with all fifteen notebooks (00-14), so every run prints one table that makes
 growth visible. Two sources:
 
 * a pytest plugin (``pytest -p genlab.course.timing``) adds up the
@@ -13,7 +13,12 @@ growth visible. Two sources:
   each ending in that run's own ``(N s)``; the Makefile keeps that output in
   ``build/test-times/validate.log``, and the table adds up the runs' seconds.
 
-``genlab times`` reads both and prints the table.
+``genlab times`` reads both and prints the table. ``genlab times --record``
+also writes them, with the date, the machine and make test's total seconds
+(``build/test-times/seconds``, written by the Makefile), to
+``data/results/test_times.json``, the results file from which ``genlab
+report`` generates the README's quick-run column and docs/testing.md's table.
+Recording is a separate step so that a test run never changes tracked files.
 """
 
 import argparse
@@ -78,14 +83,44 @@ def table(times, budget=BUDGET_SECONDS):
     return "\n".join(lines)
 
 
+def record(times, out, total_seconds=None, command="make test", machine=None, date=None):
+    """Write ``times`` as a results file (date, machine, command, budget, seconds per notebook)."""
+    import datetime
+
+    if machine is None:
+        from genlab import config  # loads TensorFlow to name the GPU; only when recording
+
+        machine = config.machine()
+    date = date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    result = {"what": "seconds per notebook in make test, quick mode: nbval over the instructor notebook, and "
+                      "genlab assign validate's runs of the student version",
+              "date": date, "machine": machine, "command": command, "mode": "quick",
+              "budget_seconds": BUDGET_SECONDS, "total_seconds": total_seconds,
+              "notebooks": {name: {"nbval": nbval, "validate": validate}
+                            for name, (nbval, validate) in times.items()}}
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
 def main(argv=None):
+    from genlab import paths
+
     parser = argparse.ArgumentParser(prog="genlab times", description=__doc__.splitlines()[0])
     parser.add_argument("--nbval", default=None, help="default build/test-times/nbval.json")
     parser.add_argument("--validate", default=None, help="default build/test-times/validate.log")
+    parser.add_argument("--record", action="store_true",
+                        help="also write data/results/test_times.json (then run genlab report)")
     args = parser.parse_args(argv)
     times = read(args.nbval or times_dir() / "nbval.json", args.validate or times_dir() / "validate.log")
     if not times:
         print("genlab times: no notebook times recorded yet (run make test)", file=sys.stderr)
         return 1
     print(table(times))
+    if args.record:
+        total_file = times_dir() / "seconds"
+        total = int(total_file.read_text()) if total_file.is_file() else None
+        out = paths.REPO_ROOT / "data" / "results" / "test_times.json"
+        record(times, out, total_seconds=total)
+        print(f"recorded {out}; now run genlab report to regenerate the pages that show it")
     return 0

@@ -214,5 +214,5 @@ def lint(notebook, assignment):
                             "so its output is not compared")
         elif not check.hidden and not cell.get("outputs"):
             problems.append(f"check {check.check_id}: no stored reference output "
-                            "(run `python -m genlab.notebooks refresh` on the notebook)")
+                            "(run `genlab notebooks refresh` on the notebook)")
     return problems
