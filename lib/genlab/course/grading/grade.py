@@ -43,11 +43,6 @@ def isolation_line(sandbox, memory):
             f"add --sandbox to prevent that; {ceiling}")
 
 
-def default_gradebook(out_dir):
-    """The gradebook shared by the assignments graded into sibling folders (``grading/05`` -> ``grading/gradebook.csv``)."""
-    return Path(out_dir).resolve().parent / "gradebook.csv"
-
-
 def grade(assignment_path, submissions, out_dir, *, jobs=1, timeout=600, cell_timeout=300,
           student_from="stem", sanitize_with=None, memory=None, sandbox=False, due=None, late_penalty=0.0,
           timestamps=None, gradebook=None, echo=print):
@@ -59,7 +54,7 @@ def grade(assignment_path, submissions, out_dir, *, jobs=1, timeout=600, cell_ti
         due: ISO 8601 due time; later submissions are flagged late.
         late_penalty: fraction of the points lost per started day late (0: flag only).
         timestamps: a CSV of hand-in times (:func:`~.intake.read_timestamps`).
-        gradebook: the gradebook CSV (default :func:`default_gradebook`).
+        gradebook: the gradebook CSV (default :func:`~.record.default_gradebook`).
 
     Raises:
         genlab.course.grading.authoring.AuthoringError: the assignment notebook itself is unusable.
@@ -77,7 +72,7 @@ def grade(assignment_path, submissions, out_dir, *, jobs=1, timeout=600, cell_ti
         isolation.check_sandbox()  # before any row: a missing bwrap is the instructor's to fix
     source_dir = Path(assignment_path).resolve().parent
     out_dir = Path(out_dir)
-    gradebook = Path(gradebook) if gradebook else default_gradebook(out_dir)
+    gradebook = Path(gradebook) if gradebook else record.default_gradebook(out_dir)
     (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
     # 2. the submissions
     items = intake.collect(submissions, student_from, intake.read_timestamps(timestamps) if timestamps else None)

@@ -103,7 +103,7 @@ def merge(assignment_path, out_dir, sheets=None, gradebook=None, echo=print):
         ValueError: a sheet names an unknown question or student, or has a bad points value;
             nothing is changed then.
     """
-    from genlab.course.grading import grade, versions as nbtools
+    from genlab.course.grading import versions as nbtools
 
     instructor, assignment = nbtools.read_instructor(assignment_path)
     out_dir = Path(out_dir)
@@ -133,7 +133,7 @@ def merge(assignment_path, out_dir, sheets=None, gradebook=None, echo=print):
         record.save_row(out_dir, row, when)
         feedback.write(row, assignment, instructor, out_dir / "feedback" / f"{intake.safe_name(row.student)}.md")
     if changed:
-        record.update_gradebook(Path(gradebook) if gradebook else grade.default_gradebook(out_dir), assignment,
+        record.update_gradebook(Path(gradebook) if gradebook else record.default_gradebook(out_dir), assignment,
                                 [(row, "manual", "manual scores merged") for row in changed.values()], when)
         record.write_csv(sorted(record.load_rows(out_dir).values(), key=lambda r: r.student), assignment,
                          out_dir / "grades.csv")

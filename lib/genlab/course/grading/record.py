@@ -39,6 +39,11 @@ HISTORY_COLUMNS = ["recorded_at", "student", "assignment", "action", "final", "p
                    "file", "sha256", "note"]
 
 
+def default_gradebook(out_dir):
+    """The gradebook shared by the assignments graded into sibling folders (``grading/05`` -> ``grading/gradebook.csv``)."""
+    return Path(out_dir).resolve().parent / "gradebook.csv"
+
+
 def now():
     return intake.iso(datetime.datetime.now(datetime.timezone.utc))
 
@@ -107,8 +112,10 @@ def save_row(out_dir, row, when):
                         and row.manual[question_id].get("points") is None):
                     row.manual[question_id].update(points=entry["points"], comment=entry.get("comment", ""))
             row.points = row.total()
-        stamp = when.replace(":", "").replace("+", "_")
-        path.replace(folder / "history" / f"{path.stem}.{stamp}.json")
+        stamp, number = when.replace(":", "").replace("+", "_"), 1
+        while (folder / "history" / f"{path.stem}.{stamp}.{number}.json").exists():
+            number += 1  # two records in one second (a merge right after grading) keep both
+        path.replace(folder / "history" / f"{path.stem}.{stamp}.{number}.json")
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(row.to_json(), indent=1), encoding="utf-8")
     tmp.replace(path)
