@@ -3,8 +3,10 @@
 Why it exists: one entry point for the course's tools, thin over genlab
 modules (STYLE.md: "thin entry points"). Subcommands:
 
-* ``genlab assign build|check|validate`` (genlab.course.grading.assign);
-* ``genlab grade`` (genlab.course.grading.grade);
+* ``genlab assign build|check|validate|release`` (genlab.course.grading.assign, .release);
+* ``genlab grade`` (genlab.course.grading.grade), ``genlab grade merge`` (manual
+  scores, genlab.course.grading.manual) and ``genlab grade export`` (LMS files,
+  genlab.course.grading.exports);
 * delegated commands: a module with ``main(argv) -> int`` listed in
   :data:`DELEGATED` gets the rest of the command line and parses it itself.
   To add one, write the module and add one line to :data:`DELEGATED`
@@ -92,6 +94,13 @@ def build_parser():
     check = actions.add_parser("check", help="run the visible checks on your own notebook")
     check.add_argument("notebook", help="your notebook (it is not modified)")
     _add_run_options(check, 1200, 600)
+    release = actions.add_parser(
+        "release", help="write the student tree (student versions, links to the student repository)")
+    release.add_argument("--out", required=True, help="the student tree's folder (outside this repository)")
+    release.add_argument("--repo", required=True, metavar="OWNER/NAME",
+                         help="the public GitHub repository students open in Colab and clone")
+    release.add_argument("--branch", default="main", help="its branch (default main)")
+    release.add_argument("--source", default=".", help="the instructor repository (default: the current folder)")
     validate = actions.add_parser(
         "validate", help="instructor version passes every check, student version fails the "
                          "solution-dependent ones")
@@ -116,11 +125,57 @@ def build_parser():
     grade.add_argument("--sandbox", action="store_true",
                        help="run each submission in a bubblewrap sandbox: file system read-only except "
                             "its own folder, no network (needs the bubblewrap package)")
+    grade.add_argument("--due", metavar="TIME", help="due time, ISO 8601 (e.g. 2026-12-01T23:59+01:00); "
+                                                     "later submissions are flagged late")
+    grade.add_argument("--late-penalty", type=float, default=0.0, metavar="PERCENT",
+                       help="percent of the points lost per started day late (default 0: flag only)")
+    grade.add_argument("--timestamps", metavar="CSV", help="hand-in times: a CSV with columns file, "
+                                                           "submitted_at (default: each file's modification time)")
+    grade.add_argument("--gradebook", metavar="CSV", help="the gradebook across assignments "
+                                                          "(default: gradebook.csv beside the --out folder)")
     _add_run_options(grade, 600, 300)
 
     for name, (_, help_text) in DELEGATED.items():
         commands.add_parser(name, help=help_text, add_help=False)
     return parser, {"assign": assign}
+
+
+def _grade_tools_parser():
+    """``genlab grade merge`` and ``genlab grade export`` (parsed apart: ``grade`` takes positional files)."""
+    parser = argparse.ArgumentParser(prog="genlab grade")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    merge = actions.add_parser("merge", help="fold filled manual score sheets into grades, gradebook, feedback")
+    merge.add_argument("assignment", help="the instructor notebook")
+    merge.add_argument("sheets", nargs="*", help="filled sheets (default: every DIR/manual/<question>.csv)")
+    merge.add_argument("--out", required=True, metavar="DIR", help="the folder genlab grade wrote")
+    merge.add_argument("--gradebook", metavar="CSV", help="default: gradebook.csv beside DIR")
+    export = actions.add_parser("export", help="totals, or the CSV Canvas or Gradescope imports")
+    export.add_argument("--gradebook", required=True, metavar="CSV")
+    export.add_argument("--format", required=True, choices=["totals", "canvas", "gradescope"])
+    export.add_argument("--out", required=True, metavar="CSV")
+    export.add_argument("--assignment", help="the assignment (gradescope: required; canvas: default all)")
+    export.add_argument("--id-column", help="the LMS column that gets genlab's student name "
+                                            "(canvas default 'SIS User ID'; gradescope default 'SID')")
+    export.add_argument("--roster", metavar="CSV", help="a CSV with a 'student' column and LMS columns "
+                                                        "(Name, Email, SID, SIS User ID, Section, ...)")
+    export.add_argument("--canvas-column", action="append", default=[], metavar="ASSIGNMENT=TITLE",
+                        help="Canvas column of an assignment, e.g. '05_dcgan=DCGAN (1234)' (repeatable)")
+    return parser
+
+
+def _grade_tools(argv):
+    from genlab.course.grading import exports, manual
+
+    args = _grade_tools_parser().parse_args(argv)
+    if args.action == "merge":
+        _existing([args.assignment])
+        manual.merge(args.assignment, args.out, args.sheets or None, args.gradebook)
+        return 0
+    columns = dict(item.split("=", 1) for item in args.canvas_column if "=" in item)
+    path = exports.write(args.gradebook, args.out, args.format, assignment=args.assignment,
+                         id_column=args.id_column, roster=args.roster, canvas_columns=columns)
+    print(f"wrote {path} ({args.format})")
+    return 0
 
 
 def _run_delegated(name, argv):
@@ -139,6 +194,12 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in DELEGATED:
         return _run_delegated(argv[0], argv[1:])
+    if argv[:1] == ["grade"] and argv[1:2] in (["merge"], ["export"]):
+        try:
+            return _grade_tools(argv[1:])
+        except (OSError, ValueError) as error:
+            print(f"genlab: {error}", file=sys.stderr)
+            return 2
     parser, subparsers = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -166,6 +227,11 @@ def _assign(args, parser):
     if args.action == "build":
         notebooks = _existing(args.notebooks) if args.notebooks else _default_notebooks()
         assign.build(notebooks, args.out)
+        return 0
+    if args.action == "release":
+        from genlab.course.grading import release
+
+        release.release(args.source, args.out, args.repo, args.branch)
         return 0
     if args.action == "check":
         _existing([args.notebook])
@@ -196,7 +262,8 @@ def _grade(args):
         rows = grade.grade(args.assignment, args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
                            cell_timeout=args.cell_timeout, student_from=args.student_from,
                            sanitize_with=_sanitize_file(args.sanitize_with), memory=memory,
-                           sandbox=args.sandbox)
+                           sandbox=args.sandbox, due=args.due, late_penalty=args.late_penalty / 100,
+                           timestamps=args.timestamps, gradebook=args.gradebook)
     except isolation.SandboxUnavailable as error:
         raise SystemExit(f"genlab: {error}") from None
     return 0 if all(row is not None for row in rows) else 1

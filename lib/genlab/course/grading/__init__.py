@@ -2,21 +2,32 @@
 
 Why it exists: students complete exercise cells in the course notebooks and
 instructors grade them without a server and without nbgrader, on the same
-tools the test suite uses (nbformat, pytest, nbval). Modules:
+tools the test suite uses (nbformat, pytest, nbval). docs/instructors.md
+walks through the whole flow.
+
+Authoring and handing out:
 
 * :mod:`~genlab.course.grading.authoring`: the markers (``### BEGIN SOLUTION``,
-  ``# CHECK <id> <points>``, ``# HIDDEN CHECK``) and the assignment structure;
+  ``# CHECK <id> <points>``, ``# HIDDEN CHECK``, ``<!-- MANUAL <id> <points> -->``,
+  parts ``<exercise>.<part>``, cells skipped when grading);
 * :mod:`~genlab.course.grading.versions`: student version, graded notebook;
-* :mod:`~genlab.course.grading.submission`: reading and matching submissions
-  (tamper and drift);
-* :mod:`~genlab.course.grading.runner`: one pytest + nbval run in its own process,
-  with a time limit, a memory ceiling and a capped log;
-* :mod:`~genlab.course.grading.isolation`: the run's private folder, the memory
-  ceiling's per-process limit and the optional bubblewrap sandbox;
 * :mod:`~genlab.course.grading.assign`: ``build``, ``check``, ``validate``;
-* :mod:`~genlab.course.grading.grade` and :mod:`~genlab.course.grading.feedback`:
-  ``grades.csv`` and per-student feedback;
-* :mod:`~genlab.course.grading.summary`: the class summary (``summary.md``, ``summary.png``).
+* :mod:`~genlab.course.grading.release`: the student tree and its audit;
+* :mod:`~genlab.course.grading.selfcheck`: ``genlab.check("<exercise>")`` in Jupyter or Colab.
+
+Grading is a pipeline, one module per stage, each taking the previous one's output
+(:mod:`~genlab.course.grading.grade` runs it):
+
+1. read the assignment: :func:`~genlab.course.grading.versions.read_instructor`;
+2. take in the submissions: :mod:`~genlab.course.grading.intake` (latest wins, hand-in times);
+3. run and score: :mod:`~genlab.course.grading.score` (using
+   :mod:`~genlab.course.grading.submission` to extract answers,
+   :mod:`~genlab.course.grading.runner` and :mod:`~genlab.course.grading.isolation` to run);
+4. record: :mod:`~genlab.course.grading.record` (results, ``grades.csv``, the gradebook and its history);
+5. feedback and exports: :mod:`~genlab.course.grading.feedback`,
+   :mod:`~genlab.course.grading.manual` (sheets and ``grade merge``),
+   :mod:`~genlab.course.grading.summary` with :mod:`~genlab.course.grading.similarity`,
+   :mod:`~genlab.course.grading.exports` (totals, Canvas, Gradescope).
 
 The package imports nothing of genlab but :mod:`genlab.paths`, and never
 TensorFlow: only the graded notebooks' kernels load it.

@@ -10,7 +10,17 @@ view is computed here once, from the markers documented in STYLE.md:
 * a check cell's first non-blank line is ``# CHECK <id> <points>``
   (optionally followed by the word ``independent``: the check must pass
   even without a solution, e.g. a data-shape check);
-* a hidden check's first line is ``# HIDDEN CHECK <id> <points>``.
+* a hidden check's first line is ``# HIDDEN CHECK <id> <points>``;
+* a *manual answer* (prose or code an instructor scores by hand) is a
+  markdown cell whose first line is ``<!-- MANUAL <id> <points> -->`` or a
+  code cell whose first line is ``# MANUAL <id> <points>``; its model answer
+  (optional) sits between the solution markers like code;
+* a check id ``<exercise>.<part>`` makes the check one part of an exercise
+  (several weighted checks, partial credit); ``genlab.check("<exercise>")``
+  runs all its visible parts;
+* a cell whose metadata holds ``"genlab": {"grading": "skip"}`` only
+  demonstrates: the graded notebook leaves it out (``assign validate`` proves
+  the checks do not need it).
 
 Cells are identified by their nbformat cell ``id`` and checks by their
 check id, never by position.
@@ -22,12 +32,14 @@ from dataclasses import dataclass, field
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError()")
+MARKDOWN_STUB = ("YOUR ANSWER HERE",)
 CHECK_OUTPUT_MARKER = "NBVAL_CHECK_OUTPUT"
 METADATA_KEY = "genlab"
 
 _CHECK_RE = re.compile(
     r"^#\s*(?P<hidden>HIDDEN\s+)?CHECK\s+(?P<id>\S+)\s+(?P<points>\S+)(?:\s+(?P<flag>\S+))?\s*$"
 )
+_MANUAL_RE = re.compile(r"^(?:<!--\s*MANUAL\s+(?P<mid>\S+)\s+(?P<mpoints>\S+)\s*-->|#\s*MANUAL\s+(?P<cid>\S+)\s+(?P<cpoints>\S+))\s*$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -46,6 +58,27 @@ class Check:
     independent: bool = False
 
 
+@dataclass(frozen=True)
+class Manual:
+    """One manual-answer cell: an instructor scores it by hand (``genlab grade merge``)."""
+
+    question_id: str
+    points: float
+    cell_id: str
+    cell_type: str = "markdown"
+
+
+def exercise_of(check_id):
+    """The exercise a check belongs to: ``diagnose.abc`` -> ``diagnose`` (a check id without a dot is its own)."""
+    return check_id.split(".", 1)[0]
+
+
+def skipped_when_grading(cell):
+    """True for a demonstration cell the graded notebook leaves out (metadata ``genlab.grading == "skip"``)."""
+    meta = cell.get("metadata", {}).get(METADATA_KEY) if isinstance(cell.get("metadata"), dict) else None
+    return isinstance(meta, dict) and meta.get("grading") == "skip"
+
+
 @dataclass
 class Assignment:
     """The graded structure of an instructor notebook.
@@ -54,17 +87,25 @@ class Assignment:
         name: the assignment name (the notebook's file stem, e.g. ``05_dcgan``).
         answers: ordered cell ids of the answer cells.
         checks: ordered :class:`Check` objects (visible and hidden).
+        manual: ordered :class:`Manual` questions (scored by hand).
         kernel: the notebook's kernelspec name ('' when unset).
     """
 
     name: str
     answers: list = field(default_factory=list)
     checks: list = field(default_factory=list)
+    manual: list = field(default_factory=list)
     kernel: str = ""
 
     @property
-    def max_points(self):
+    def auto_points(self):
+        """Points the checks award."""
         return sum(check.points for check in self.checks)
+
+    @property
+    def max_points(self):
+        """Checks plus manual questions."""
+        return self.auto_points + sum(question.points for question in self.manual)
 
     def check(self, check_id):
         for check in self.checks:
@@ -110,12 +151,38 @@ def parse_check_header(source):
             "independent": flag == "independent"}
 
 
+def parse_manual_header(source):
+    """``{"question_id", "points"}`` from a manual-answer cell's first line, or None.
+
+    Raises:
+        AuthoringError: malformed id or points.
+    """
+    line = first_line(source)
+    if "MANUAL" not in line or not re.match(r"^(<!--|#)\s*MANUAL\b", line):
+        return None
+    match = _MANUAL_RE.match(line)
+    if not match:
+        raise AuthoringError(f"malformed manual header {line!r}: write '<!-- MANUAL <id> <points> -->' "
+                             "(markdown) or '# MANUAL <id> <points>' (code)")
+    question_id = match.group("mid") or match.group("cid")
+    points_text = match.group("mpoints") or match.group("cpoints")
+    if not _ID_RE.match(question_id):
+        raise AuthoringError(f"manual question id {question_id!r} must be letters, digits, '-', '_' or '.'")
+    try:
+        points = float(points_text)
+    except ValueError:
+        raise AuthoringError(f"manual question {question_id}: points {points_text!r} is not a number") from None
+    if points < 0:
+        raise AuthoringError(f"manual question {question_id}: points must not be negative")
+    return {"question_id": question_id, "points": points}
+
+
 def has_solution(source):
     """True when a cell source contains a ``### BEGIN SOLUTION`` line."""
     return any(line.strip() == BEGIN_SOLUTION for line in source.splitlines())
 
 
-def strip_solutions(source):
+def strip_solutions(source, stub=STUB_LINES):
     """Replace every solution region by the student stub, keeping its indentation.
 
     The ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` lines (inclusive) become
@@ -133,7 +200,7 @@ def strip_solutions(source):
                 raise AuthoringError("nested '### BEGIN SOLUTION' (close the first region first)")
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + stub for stub in STUB_LINES)
+            out.extend(indent + line for line in stub)
         elif marker == END_SOLUTION:
             if not inside:
                 raise AuthoringError("'### END SOLUTION' without a matching BEGIN")
@@ -152,7 +219,7 @@ def signature(source):
     """
     stripped = strip_solutions(source) if has_solution(source) else source
     return [line.strip() for line in stripped.splitlines()
-            if line.strip() and line.strip() not in STUB_LINES]
+            if line.strip() and line.strip() not in STUB_LINES + MARKDOWN_STUB]
 
 
 def kernel_name(notebook):
@@ -171,10 +238,28 @@ def read_assignment(notebook, name):
     for index, cell in enumerate(notebook.cells):
         cell_id = cell.get("id")
         where = f"{name}: cell {cell_id or '#' + str(index)}"
+        try:
+            manual = parse_manual_header(cell.source) if cell.cell_type in ("code", "markdown") else None
+        except AuthoringError as error:
+            raise AuthoringError(f"{where}: {error}") from None
+        if manual:
+            if not cell_id:
+                raise AuthoringError(f"{where} has no cell id; upgrade the notebook to nbformat 4.5")
+            if manual["question_id"] in seen_checks:
+                raise AuthoringError(f"{where}: id {manual['question_id']!r} is used twice")
+            seen_checks.add(manual["question_id"])
+            assignment.manual.append(Manual(cell_id=cell_id, cell_type=cell.cell_type, **manual))
+            if has_solution(cell.source):
+                try:
+                    strip_solutions(cell.source)
+                except AuthoringError as error:
+                    raise AuthoringError(f"{where}: {error}") from None
         if cell.cell_type != "code":
             continue
         header = parse_check_header(cell.source)
         solution = has_solution(cell.source)
+        if skipped_when_grading(cell) and (header or solution or manual):
+            raise AuthoringError(f"{where}: an answer, check or manual cell cannot be skipped when grading")
         if (header or solution) and not cell_id:
             raise AuthoringError(f"{where} has no cell id; upgrade the notebook to nbformat 4.5 "
                                  "(open and save it in Jupyter, or nbformat.validator.normalize)")

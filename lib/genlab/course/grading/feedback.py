@@ -58,6 +58,11 @@ def render(row, assignment, instructor):
              f"- File: `{Path(row.file).name}`",
              f"- Status: **{row.status}**",
              f"- Points: **{_points(row.points)} / {_points(row.max_points)}**", ""]
+    if row.submitted_at:
+        lines.insert(-1, f"- Submitted: {row.submitted_at} ({row.time_source or 'time source unknown'})")
+    if row.days_late:
+        lines.insert(-1, f"- Late: {row.days_late} day(s) after {row.due}; penalty {_points(row.penalty)}, "
+                         f"final **{_points(row.final)} / {_points(row.max_points)}**")
     if row.reason:
         lines += [f"Reason: {row.reason}", ""]
     if row.issues:
@@ -85,6 +90,15 @@ def render(row, assignment, instructor):
             last = [line for line in message.splitlines() if line.strip()]
             message = last[-1] if last else ""
         lines += ["What happened:", "", "```", _explain(message) or "(no message)", "```", ""]
+    if assignment.manual:
+        lines += ["## Questions scored by hand", "", "| question | points | comment |", "|---|---|---|"]
+        for question in assignment.manual:
+            entry = row.manual.get(question.question_id, {})
+            score = ("not scored yet" if entry.get("points") is None
+                     else f"{_points(entry['points'])} / {_points(question.points)}")
+            comment = (entry.get("comment") or "").replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {question.question_id} | {score} | {comment} |")
+        lines.append("")
     if row.cells:
         lines += ["## Cells that failed or did not finish", "",
                   "Outside the checks, these cells raised an error, hit a limit, or were running "

@@ -39,6 +39,7 @@ class Extracted:
 
     answers: dict = field(default_factory=dict)
     issues: list = field(default_factory=list)
+    manual: dict = field(default_factory=dict)  # manual question id -> the student's text
 
 
 def _source(cell):
@@ -135,6 +136,7 @@ def extract(cells, metadata, instructor, assignment):
                                  f"graded the {'last' if len(found) > 1 else 'original'} one)")
         if level != "id":
             result.issues.append(f"answer cell {answer_id}: cell id changed (matched by {level})")
+    _extract_manual(cells, instructor, assignment, result)
     if assignment.answers and len(missing) == len(assignment.answers):
         raise InvalidSubmission(f"wrong assignment: none of the {len(assignment.answers)} answer cells "
                                 f"of {assignment.name} is in this notebook")
@@ -155,3 +157,33 @@ def extract(cells, metadata, instructor, assignment):
         result.issues.append(f"kernel changed from {assignment.kernel} to {kernel} "
                              f"(graded with the {assignment.kernel} environment)")
     return result
+
+
+def _manual_id(cell):
+    try:
+        header = authoring.parse_manual_header(_source(cell))
+    except authoring.AuthoringError:
+        return None
+    return header["question_id"] if header else None
+
+
+def _extract_manual(cells, instructor, assignment, result):
+    """The text of each manual answer: by cell id, by ``genlab.manual`` metadata, by its header
+    line, else by the lines the student version kept (a missing answer is '' and an issue)."""
+    by_id = {cell.get("id"): cell for cell in instructor.cells}
+    for question in assignment.manual:
+        levels = ([c for c in cells if c.get("id") == question.cell_id],
+                  [c for c in cells if _genlab_meta(c).get("manual") == question.question_id],
+                  [c for c in cells if _manual_id(c) == question.question_id],
+                  [c for c in cells if c.get("id") not in by_id and _looks_like(
+                      _source(c).splitlines(), authoring.signature(by_id[question.cell_id].source))])
+        found = next((level for level in levels if level), [])
+        if not found:
+            result.manual[question.question_id] = ""
+            result.issues.append(f"manual answer {question.question_id} missing")
+            continue
+        text = _source(found[-1])
+        stub = authoring.strip_solutions(by_id[question.cell_id].source,
+                                         authoring.MARKDOWN_STUB if question.cell_type == "markdown"
+                                         else authoring.STUB_LINES)
+        result.manual[question.question_id] = "" if text.strip() == stub.strip() else text

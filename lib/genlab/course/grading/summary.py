@@ -71,13 +71,22 @@ def _plot(path, rows, assignment, rates):
     figure.savefig(path, dpi=100)
 
 
-def render(rows, assignment, *, seconds=None, jobs=1, memory=None, sandbox=False, image=None):
-    """The summary as Markdown."""
+def render(rows, assignment, *, seconds=None, jobs=1, memory=None, sandbox=False, image=None, this_run=None,
+           similar=()):
+    """The summary as Markdown.
+
+    Args:
+        rows: every recorded row of the assignment (earlier runs included).
+        this_run: how many submissions this run graded (None: all of ``rows``).
+        similar: :func:`~.similarity.report`'s list.
+    """
     from genlab.course.grading.isolation import format_size
 
     statuses = collections.Counter(row.status for row in rows)
     rates = pass_rates(rows, assignment)
     run = f" in {seconds:.0f} s with --jobs {jobs}" if seconds is not None else ""
+    if this_run is not None and this_run != len(rows):
+        run += f" (this run: {this_run}; the others are earlier runs' rows)"
     lines = [f"# Class summary: {assignment.name}", "",
              f"{len(rows)} submission{'s' if len(rows) != 1 else ''} graded on {datetime.date.today().isoformat()}{run}; "
              f"{'bubblewrap sandbox' if sandbox else 'no sandbox'}; "
@@ -121,6 +130,18 @@ def render(rows, assignment, *, seconds=None, jobs=1, memory=None, sandbox=False
                 what.append(f"{len(row.cells) - 3} more failed cells")
             text = "; ".join(what).replace("|", "\\|").replace("\n", " ")
             lines.append(f"| {row.student} | {row.status} | {_points(row.points)} | {text[:400]} |")
+    late = [row for row in rows if row.days_late]
+    if late:
+        lines += ["", "## Late submissions", "", "| student | submitted | days late | penalty |", "|---|---|---|---|"]
+        lines += [f"| {row.student} | {row.submitted_at} | {row.days_late} | {_points(row.penalty)} |" for row in late]
+    lines += ["", "## Similar answers (for you to look at; nothing is deducted)", ""]
+    if not similar:
+        lines.append("No two submissions share an answer beyond the stub and the model answer.")
+    for cell_id, identical, near in similar:
+        lines.append(f"- {cell_id}: " + "; ".join(
+            [f"identical (normalised): {', '.join(group)}" for group in identical]
+            + [f"near-identical: {a} and {b} (similarity {ratio:.2f})" for a, b, ratio in near[:20]]
+            + ([f"{len(near) - 20} more near-identical pairs"] if len(near) > 20 else [])))
     peaks = [row.peak_memory for row in rows if row.peak_memory]
     finished = [row.peak_memory for row in rows if row.peak_memory and row.status == "graded"]
     if peaks:

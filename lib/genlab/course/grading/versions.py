@@ -10,7 +10,9 @@ they must agree cell for cell:
   re-ran the notebook);
 * the *graded notebook* (:func:`graded_notebook`): a fresh copy of the
   instructor notebook with only the answer cells' code taken from a
-  submission, so every check, hidden or not, is the instructor's;
+  submission, so every check, hidden or not, is the instructor's, and
+  without the cells marked ``"genlab": {"grading": "skip"}`` (demonstrations
+  the checks do not need: the largest saving in grading time);
 * the code-cell index of every check in the graded notebook, which is how
   nbval names its test items ("Cell N"). The index is computed on the
   notebook built here, never on the submission.
@@ -57,12 +59,22 @@ def fix_reference_counts(notebook):
 def student_version(notebook, assignment):
     """The student version of an instructor notebook (a new node; the source is not modified)."""
     student = copy.deepcopy(notebook)
+    manual = {question.cell_id: question for question in assignment.manual}
     cells = []
     for cell in student.cells:
         header = _check_of(cell)
         if header and header["hidden"]:
             continue
-        if cell.cell_type == "code" and authoring.has_solution(cell.source):
+        if cell.get("id") in manual:
+            question = manual[cell.id]
+            if authoring.has_solution(cell.source):
+                stub = authoring.MARKDOWN_STUB if cell.cell_type == "markdown" else authoring.STUB_LINES
+                cell.source = authoring.strip_solutions(cell.source, stub)
+            if cell.cell_type == "code":
+                cell.outputs = []
+                cell.execution_count = None
+            cell.metadata[METADATA_KEY] = {"manual": question.question_id, "points": question.points}
+        elif cell.cell_type == "code" and authoring.has_solution(cell.source):
             cell.source = authoring.strip_solutions(cell.source)
             cell.outputs = []
             cell.execution_count = None
@@ -71,6 +83,7 @@ def student_version(notebook, assignment):
         elif header:
             cell.metadata[METADATA_KEY] = {
                 "check": header["check_id"], "points": header["points"],
+                "exercise": authoring.exercise_of(header["check_id"]), "source": cell.source,
                 "reference": json.loads(json.dumps(cell.get("outputs", []))),
             }
         cells.append(cell)
@@ -105,6 +118,7 @@ def graded_notebook(notebook, assignment, answers):
         (graded notebook, {check_id: code-cell index}, {answer cell id: code-cell index}).
     """
     graded = copy.deepcopy(notebook)
+    graded.cells = [cell for cell in graded.cells if not authoring.skipped_when_grading(cell)]
     answer_ids = set(assignment.answers)
     for cell in graded.cells:
         if cell.cell_type != "code":
