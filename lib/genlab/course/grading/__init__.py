@@ -7,6 +7,8 @@ tools the test suite uses (nbformat, pytest, nbval). Modules:
 * :mod:`~genlab.course.grading.authoring`: the markers (``### BEGIN SOLUTION``,
   ``# CHECK <id> <points>``, ``# HIDDEN CHECK``) and the assignment structure;
 * :mod:`~genlab.course.grading.versions`: student version, graded notebook;
+* :mod:`~genlab.course.grading.model_answers`: the model-answer cells a student
+  version leaves out;
 * :mod:`~genlab.course.grading.submission`: reading and matching submissions
   (tamper and drift);
 * :mod:`~genlab.course.grading.runner`: one pytest + nbval run in its own process,
