@@ -10,5 +10,7 @@ one tool that evaluates models, imports the model side of genlab when it runs.
 * :mod:`~genlab.course.notebook_runner`: ``genlab notebooks run|refresh``;
 * :mod:`~genlab.course.report`: ``genlab report``;
 * :mod:`~genlab.course.timing`: the per-notebook time table ``make test`` prints;
+* :mod:`~genlab.course.selftest`: the answer checks of notebook 14's review questions
+  (the keys stay in its hidden checks) and the shipped figures they read;
 * :mod:`~genlab.course.grading`: ``genlab assign`` and ``genlab grade``.
 """

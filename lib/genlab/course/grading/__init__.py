@@ -11,6 +11,8 @@ Authoring and handing out:
   ``# CHECK <id> <points>``, ``# HIDDEN CHECK``, ``<!-- MANUAL <id> <points> -->``,
   parts ``<exercise>.<part>``, cells skipped when grading);
 * :mod:`~genlab.course.grading.versions`: student version, graded notebook;
+* :mod:`~genlab.course.grading.model_answers`: the model-answer cells a student
+  version leaves out;
 * :mod:`~genlab.course.grading.assign`: ``build``, ``check``, ``validate``;
 * :mod:`~genlab.course.grading.release`: the student tree and its audit;
 * :mod:`~genlab.course.grading.selfcheck`: ``genlab.check("<exercise>")`` in Jupyter or Colab.

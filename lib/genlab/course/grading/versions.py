@@ -4,7 +4,8 @@ Why it exists: three notebooks are derived from an instructor notebook and
 they must agree cell for cell:
 
 * the *student version* (:func:`student_version`): solutions replaced by a
-  stub, solution outputs cleared, hidden checks removed, check cells kept
+  stub, solution outputs cleared, hidden checks and model answers
+  (:mod:`~genlab.course.grading.model_answers`) removed, check cells kept
   with their reference outputs (also copied into the cell's ``genlab``
   metadata so ``genlab assign check`` still has them after the student
   re-ran the notebook);
@@ -23,7 +24,7 @@ import json
 
 import nbformat
 
-from genlab.course.grading import authoring
+from genlab.course.grading import authoring, model_answers
 from genlab.course.grading.authoring import METADATA_KEY
 
 
@@ -63,7 +64,7 @@ def student_version(notebook, assignment):
     cells = []
     for cell in student.cells:
         header = _check_of(cell)
-        if header and header["hidden"]:
+        if (header and header["hidden"]) or model_answers.is_model_answer(cell):
             continue
         if cell.get("id") in manual:
             question = manual[cell.id]
