@@ -19,7 +19,7 @@ from genlab.course import cli
 
 ROOT = paths.REPO_ROOT
 # Cited files another open issue adds; remove an entry once its file is in the repository.
-PENDING = {"docs/instructors.md": "issue 26 (the instructors' guide)"}
+PENDING = {}
 # Files whose citations are made up on purpose (test fixtures).
 NOT_SCANNED = {"tests/test_references.py": "its own examples of missing files",
                "tests/test_timing.py": "fixture notebooks named 00_setup.ipynb and 08_eval.ipynb"}

@@ -124,6 +124,17 @@ def _notebook_of_results(path, notebooks):
     return [nb.stem for nb in notebooks if path.name in nb.read_text(encoding="utf-8")]
 
 
+def _classifier(root):
+    """The feature space's classifier, from its provenance file (data/mnist_classifier.json)."""
+    path = Path(root) / "data" / "mnist_classifier.json"
+    if not path.is_file():
+        return []
+    info = json.loads(path.read_text(encoding="utf-8"))
+    return [f"The feature space: genlab's MNIST classifier, trained on {info['trained_on']}, "
+            f"**{100 * info['test_accuracy']:.2f} % accuracy** on {info['tested_on']} "
+            f"({info['date']}, `{info['command'].strip()}`, {info.get('machine', 'machine not recorded')}).", ""]
+
+
 def build(root="."):
     """The text of docs/results.md for the repository at ``root``."""
     root = Path(root)
@@ -143,7 +154,7 @@ def build(root="."):
              "with the real-vs-real **floor** (real training images against the same held-out images) and the "
              "uniform-noise **ceiling** at the same N. Lower is better for FID and KID, higher for IS, "
              "precision and recall. Compare figures only at the same N and in the same feature space.",
-             "", "## Shipped models", "", _summary(manifests), ""]
+             ""] + _classifier(root) + ["## Shipped models", "", _summary(manifests), ""]
     registered = registered_models(root)
     shipped = {m["name"] for m in manifests}
     unshipped = [(name, nb) for name, nb in registered if name not in shipped]
