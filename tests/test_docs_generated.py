@@ -41,7 +41,7 @@ def repo_copy(tmp_path):
         (tmp_path / folder).mkdir(parents=True)
         for path in (ROOT / folder).glob("*.json"):
             shutil.copy(path, tmp_path / folder / path.name)
-    for name in ("README.md", "docs/testing.md", "docs/results.md", "lib/genlab/registry.py"):
+    for name in ("README.md", "docs/testing.md", "docs/results.md", "lib/genlab/registry.py", "data/mnist_classifier.json"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")

@@ -22,7 +22,8 @@ ROOT = paths.REPO_ROOT
 PENDING = {}
 # Files whose citations are made up on purpose (test fixtures).
 NOT_SCANNED = {"tests/test_references.py": "its own examples of missing files",
-               "tests/test_timing.py": "fixture notebooks named 00_setup.ipynb and 08_eval.ipynb"}
+               "tests/test_timing.py": "fixture notebooks named 00_setup.ipynb and 08_eval.ipynb",
+               "tests/test_grading_scenario.py": "the files of the tiny course it builds in a temporary folder"}
 # Results files a command writes on demand (cited as where that command writes).
 ON_DEMAND = {"data/results/test_times.json": "genlab times --record",
              "data/results/notebook_runs.json": "genlab notebooks run --record"}
