@@ -35,7 +35,7 @@ run: $(STAMP)
 # Prints each notebook's nbval and student-validation seconds at the end (genlab.course.timing).
 test: $(STAMP)
 	@start=$$(date +%s); rm -rf build/test-times; mkdir -p build/test-times; \
-	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m pytest -p genlab.course.timing tests $(NOTEBOOKS) $(PYTEST_NBVAL) -q -ra; status=$$?; \
+	GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m pytest -p genlab.course.timing tests $(NOTEBOOKS) $(PYTEST_NBVAL) -q -ra --durations=40; status=$$?; \
 	echo "== genlab assign validate (student versions fail exactly the solution checks)"; \
 	{ GENLAB_MODE=quick MPLBACKEND=Agg $(PY) -m genlab assign validate --skip-instructor --jobs 2 $(NOTEBOOKS) \
 		|| touch build/test-times/validate.failed; } 2>&1 | tee build/test-times/validate.log; \
