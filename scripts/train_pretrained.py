@@ -40,10 +40,6 @@ import shutil
 import sys
 from pathlib import Path
 
-# The whole process is in full mode: training, the data (all 60,000 digits) and a family's own
-# measures (likelihoods on all 10,000 test digits), exactly as the notebook's full mode.
-os.environ["GENLAB_MODE"] = "full"
-
 from genlab import config, data, evaluation, paths, pretrained, registry, runs
 
 
@@ -233,4 +229,8 @@ def main(argv=None, entry=None):
 
 
 if __name__ == "__main__":
+    # The whole process is in full mode: training, the data (all 60,000 digits) and a family's own
+    # measures (likelihoods on all 10,000 test digits), exactly as the notebook's full mode. Set
+    # here, not at import, so that importing this module never changes the importer's mode.
+    os.environ["GENLAB_MODE"] = "full"
     sys.exit(main())
