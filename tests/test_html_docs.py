@@ -61,3 +61,21 @@ def test_formulas_are_typeset_offline_in_headless_chromium(rendered, tmp_path):
     (tmp_path / "cdn.html").write_text(body)
     passed, message = checker.check(tmp_path / "cdn.html")
     assert not passed and "raw formula" in message
+
+
+@pytest.mark.skipif(_checker().find_browser() is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_primes_and_accents_typeset_with_the_wheels_fonts_and_a_page_without_math_passes(tmp_path):
+    """The wheel has STIX-Web fonts only; with MathJax's default (TeX fonts) these were processing errors."""
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Fonts\n\n$$w' = \\bar w + \\psi\\,(w - \\bar w)$$ and $\\vec v'$, $p(s')$."),
+    ])
+    plain = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# No formulas\n\nJust text.")])
+    nbformat.write(notebook, tmp_path / "fonts.ipynb")
+    nbformat.write(plain, tmp_path / "plain.ipynb")
+    out = tmp_path / "docs"
+    assert html_docs.build([tmp_path / "fonts.ipynb", tmp_path / "plain.ipynb"], out, execute=False) == []
+    checker = _checker()
+    for page in ("fonts.html", "plain.html"):
+        passed, message = checker.check(out / page)
+        assert passed, message
+

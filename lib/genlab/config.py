@@ -276,15 +276,9 @@ def environment_report():
 
 def machine():
     """One line naming this machine, for every recorded figure: CPU model, architecture, cores, GPU."""
-    import os
+    from genlab import hardware
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return f"{cpu}, {platform.machine()}, {os.cpu_count()} CPU cores, GPU: {environment_report()['gpu']}"
+    return f"{hardware.cpu()}, GPU: {environment_report()['gpu']}"
 
 
 def _describe_precision(in_force):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from genlab import paths
+from genlab import hardware, paths
 from genlab.course import notebook_runner
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -89,7 +89,7 @@ def render(path, out_dir, execute=True, mode="quick"):
             status = "FAILED: " + str(error).strip().splitlines()[-1][:200]
     seconds = time.perf_counter() - start
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-    note = (f"Executed in {mode} mode on {today}." if execute else "Not executed: no outputs.") \
+    note = (f"Executed in {mode} mode on {today}, {hardware.cpu()}." if execute else "Not executed: no outputs.") \
         + ("" if status == "ok" else " Execution stopped at an error (shown in the page).")
     (out_dir / path.with_suffix(".html").name).write_text(export(notebook, path.name, note), encoding="utf-8")
     nbformat.write(source, out_dir / path.name)
