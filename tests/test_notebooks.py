@@ -93,7 +93,9 @@ def test_hyperparameters_equal_the_model_modules_defaults(path):
         pytest.skip("this notebook has no model settings")
     for cell in cells:
         family = importlib.import_module(SETTINGS_MARKER.search(cell.source).group(1))
-        namespace = {"config": config, family.__name__.rsplit(".", 1)[1]: family}
+        # The genlab modules a settings cell may read (evaluation: the protocol's N).
+        namespace = {"config": config, "evaluation": importlib.import_module("genlab.evaluation"),
+                     family.__name__.rsplit(".", 1)[1]: family}
         exec(compile(cell.source, f"{path.name}:{cell.id}", "exec"), namespace)
         shared = [name for name in namespace if name.isupper() and hasattr(family, name)]
         assert shared, f"{cell.id} defines none of {family.__name__}'s settings"

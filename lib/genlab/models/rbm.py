@@ -312,10 +312,14 @@ def main(argv=None):
     seeds = args.seeds if args.seeds is not None else config.pick(**DBN_SEEDS, mode=args.mode)
     start = time.time()
     table = pretraining_table(seeds, args.mode)
+    from genlab import data
+
+    (x_train, _), (x_test, _) = data.load("mnist", mode=args.mode)
     table.update({
-        "what": f"test accuracy on the 1,000 held-out digits of a {N_VISIBLE}-{'-'.join(map(str, DBN_LAYERS))}-10 "
+        "what": f"test accuracy on the {len(x_test):,} test digits of a {N_VISIBLE}-{'-'.join(map(str, DBN_LAYERS))}-10 "
                 f"sigmoid network fine-tuned on {10 * LABELS_PER_CLASS} labelled digits, with and without "
-                f"greedy RBM pre-training on the 4,000 unlabelled training digits",
+                f"greedy RBM pre-training on the {len(x_train):,} unlabelled training digits",
+        "data": {"train_images": len(x_train), "test_images": len(x_test), "source": data.last_source()},
         "mode": args.mode,
         "settings": {"pretrain_iterations": config.pick(**DBN_PRETRAIN_ITERATIONS, mode=args.mode),
                      "fine_tune_steps": config.pick(**FINE_TUNE_STEPS, mode=args.mode),
