@@ -72,7 +72,8 @@ def write_doc(doc, record, source):
              f"{record['cpu_seconds_per_submission']:.1f} s per submission; statuses {record['statuses']}, "
              f"{record['every_check_passed']} with every check passed. The machine's load average was "
              f"{record['load_average_before']:.1f} before and {record['load_average_after']:.1f} after "
-             f"(other work shared it). Source: `{source}`.\n{END}")
+             f"({'other work shared it' if record['load_average_before'] >= 1.0 else 'the machine was idle before the run'})."
+             f" Source: `{source}`.\n{END}")
     start, end = text.index(BEGIN), text.index(END) + len(END)
     Path(doc).write_text(text[:start] + block + text[end:], encoding="utf-8")
 
