@@ -39,3 +39,14 @@ def test_figures_are_drawn_and_saved(tmp_path):
     with pytest.raises(ValueError):
         plots.grid_strip([images[:4]], labels=["a", "b"])
     plots.close_all()
+
+
+def test_learning_curve_draws_the_points_and_the_floor(tmp_path):
+    matplotlib.use("Agg")
+    curve = {"n": 2000, "seed": 0, "points": [[1000, 97.4], [2000, 49.8], [3000, 31.7]]}
+    figure = plots.learning_curve(curve, floor=2.6, path=tmp_path / "curve.png")
+    samples, floor = figure.axes[0].get_lines()
+    assert list(samples.get_xdata()) == [1000, 2000, 3000] and list(samples.get_ydata()) == [97.4, 49.8, 31.7]
+    assert list(floor.get_ydata()) == [2.6, 2.6] and "2,000" in samples.get_label()
+    assert (tmp_path / "curve.png").stat().st_size > 1000
+    plots.close_all()

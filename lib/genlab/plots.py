@@ -114,6 +114,30 @@ def history_curves(history, groups=None, title=None, path=None, smooth=1):
     return figure
 
 
+def learning_curve(curve, floor=None, title=None, path=None):
+    """FID against training steps, from a manifest's ``curve`` (``{"n", "seed", "points": [[step, FID], ...]}``).
+
+    ``floor``: the real-vs-real FID at the curve's N and seed, drawn as a line so the
+    distance still to go is visible. Log scale: early points are an order of magnitude higher.
+    """
+    plt = _pyplot()
+    steps, values = np.asarray(curve["points"], dtype=np.float64).T
+    figure, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.plot(steps, values, "o-", label=f"samples (N = {curve['n']:,})")
+    if floor is not None:
+        ax.axhline(floor, color="grey", linestyle="--", label=f"floor, same N ({floor:.2f})")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("FID")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3, which="both")
+    if title:
+        ax.set_title(title)
+    figure.tight_layout()
+    _save(figure, path)
+    return figure
+
+
 def grid_strip(grids, labels=None, path=None, size=2.2):
     """Grids side by side, e.g. the fixed-noise samples at several iterations."""
     plt = _pyplot()
