@@ -52,7 +52,8 @@ RING_BATCH_SIZE = 256
 RING_LEARNING_RATE = 2e-3
 RING_ITERATIONS = {"quick": 600, "full": 3000}
 RING_SNAPSHOTS = 4                      # decision surface and samples drawn this many times
-RING_NEGATIVE_SLOPE = 0.0               # plain ReLU (seed 42, 600 iterations: 7 of 8 modes covered; LeakyReLU(0.2): 2)
+RING_NEGATIVE_SLOPE = 0.0               # plain ReLU: as many ring modes as LeakyReLU(0.2) or more, every seed
+                                        # (scripts/ring_activation.py -> data/results/ring_activation.json)
 
 # What ships (genlab.pretrained, scripts/train_pretrained.py): the generator, in float16, and these
 # settings in its manifest.

@@ -30,7 +30,8 @@ CHANNELS = (64, 32, 16)           # feature maps at 7x7, 14x14, 28x28
 DISCRIMINATOR_FILTERS = (32, 64, 64)
 NUM_STYLES = 2 * len(CHANNELS)   # two AdaIN'd layers per resolution: styles 0-1 coarse (7x7), 4-5 fine (28x28)
 BATCH_SIZE = 32
-G_LEARNING_RATE, D_LEARNING_RATE = 1e-4, 4e-4   # D 4x faster (TTUR): at one rate (2e-4) D sat at chance in a probe
+G_LEARNING_RATE, D_LEARNING_RATE = 1e-4, 4e-4   # D 4x faster: at one rate (2e-4) D sat at chance in a probe
+# (1e-4 / 4e-4 are SAGAN's rates, Zhang et al. 2019, which adopted TTUR's separate rates, Heusel et al. 2017)
 BETA_1, BETA_2 = 0.0, 0.99       # the paper's Adam betas
 MIXING_PROB = 0.9                # style-mixing regularization (the paper: 90 % of training images)
 R1_GAMMA = 10.0                  # R1 penalty on D's slope at real images (the paper's FFHQ value; probes: 1, 5, 10, 20)
