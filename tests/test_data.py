@@ -204,3 +204,31 @@ def test_failed_fashion_download_explains(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", broken)
     with pytest.raises(data.DatasetUnavailableError, match="connection reset"):
         data.load_fashion_mnist()
+
+
+def test_binarized_mnist_has_a_fixed_test_set_and_fresh_training_draws():
+    """The likelihood benchmark: test digits binarized once (checksum), training digits per batch."""
+    (x_train, y_train), (x_test, y_test) = data.load_binarized_mnist(mode="full")
+    assert x_train.shape == (60_000, 28, 28) and x_train.dtype == np.uint8 and x_train.max() > 1   # grey levels
+    assert x_test.shape == (10_000, 28, 28) and set(np.unique(x_test)) == {0, 1}
+    assert data.array_sha256(x_test) == data.BINARIZED_TEST_SHA256
+    assert data.BINARIZED_TEST_SHA256 in (paths.DATA_DIR / "README.md").read_text()
+    assert np.array_equal(y_test, data.load_mnist(mode="full")[1][1])
+    # Stochastic, not thresholded: pixels of grey level 128 are on about half the time.
+    grey = data.load_mnist(mode="full")[1][0]
+    middle = (grey > 100) & (grey < 156)
+    assert 0.4 < x_test[middle].mean() < 0.6
+    (quick_train, _), (quick_test, _) = data.load_binarized_mnist(mode="quick")
+    assert len(quick_train) == data.QUICK_TRAIN and np.array_equal(quick_test, x_test[:data.QUICK_TEST])
+    with pytest.raises(ValueError, match="uint8"):
+        data.binarize_stochastic(grey.astype("float32"), 0)
+
+
+def test_binarized_dataset_draws_each_pixel_with_its_grey_level_probability():
+    images = np.tile(np.array([0, 64, 191, 255], np.uint8).repeat(7)[None, None, :], (256, 28, 1))   # (256, 28, 28)
+    batches = iter(data.binarized_dataset(images, 128, seed=0))
+    first, second = next(batches).numpy(), next(batches).numpy()
+    assert first.shape == (128, 28, 28, 1) and set(np.unique(first)) <= {0.0, 1.0}
+    draws = np.concatenate([first, second])[..., 0].mean(axis=(0, 1)).reshape(4, 7).mean(axis=1)
+    np.testing.assert_allclose(draws, [0.0, 64 / 255, 191 / 255, 1.0], atol=0.02)
+    assert not np.array_equal(first, second)    # a new draw each time

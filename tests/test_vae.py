@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from genlab import evaluation, pretrained, registry
+from genlab import evaluation, marginal_likelihood, pretrained, registry
 from genlab.models import vae
 
 
@@ -71,8 +71,9 @@ def test_reconstruction_loss_is_the_bernoulli_negative_log_likelihood():
 
 def test_train_step_logs_both_terms_and_minimises_their_weighted_sum():
     model = vae.build_small_vae(2, hidden=16, beta=2.0, seed=0)
-    images = vae.binarize(np.random.default_rng(2).integers(0, 256, (128, 28, 28), dtype=np.uint8))
-    history = vae.fit(model, images, 4, seed=0)
+    grey = np.random.default_rng(2).integers(0, 256, (256, 28, 28), dtype=np.uint8)
+    history = vae.fit(model, grey, 4, seed=0)
+    images = vae.as_input((grey > 127).astype(np.uint8))
     logs = {key: values[-1] for key, values in history.history.items()}
     assert set(logs) == {"loss", "reconstruction", "kl"}
     assert logs["loss"] == pytest.approx(logs["reconstruction"] + 2.0 * logs["kl"], rel=1e-4)
@@ -88,8 +89,8 @@ def test_builders_shapes_and_bad_arguments():
         vae.build_encoder(latent_dim=0)
     with pytest.raises(ValueError):
         vae.build_decoder(image_shape=(30, 30, 1))
-    with pytest.raises(ValueError):
-        vae.binarize(np.zeros((2, 28, 28), "float32"))
+    with pytest.raises(ValueError, match="0/1"):
+        vae.as_input(np.zeros((2, 28, 28), "float32"))
 
 
 def test_sharpness_is_lower_for_blurred_images():
@@ -113,3 +114,62 @@ def test_the_shipped_vae_scores_what_its_manifest_records():
     assert fid["samples"] == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
     assert fid["real train (floor)"] < fid["samples"] < fid["uniform noise (ceiling)"] / 5
     assert info["settings"]["iterations"] == vae.ITERATIONS["full"]
+
+
+def test_the_shipped_vae_meets_the_benchmark_targets_on_the_fixed_test_digits():
+    """Issue 22's targets, from the manifest (ELBO on all 10,000, K = 1,000 on the first IWAE_DIGITS),
+    and the ELBO recomputed on quick mode's first 1,000 test digits agrees with it."""
+    from genlab import data
+
+    likelihood = pretrained.info("vae_mnist")["likelihood"]
+    assert likelihood["n"] == 10_000 and likelihood["importance_weighted"]["samples"] == vae.IWAE_SAMPLES
+    assert likelihood["elbo"]["nats"] >= -92.0 and likelihood["importance_weighted"]["nats"] >= -88.0
+    assert likelihood["importance_weighted"]["nats"] > likelihood["elbo"]["nats"]
+    _, (x_test, _) = data.load_binarized_mnist(mode="quick")
+    elbo = vae.elbo(pretrained.load("vae_mnist").vae, vae.as_input(x_test), samples=2).mean()
+    assert elbo == pytest.approx(likelihood["elbo"]["nats"], abs=3.0)   # 1,000 of the 10,000 digits
+
+
+def _tiny_vae(seed=0):
+    """A VAE on 2x2 binary images with a 1-D latent: p(x) can be integrated numerically."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    images = keras.Input((2, 2, 1))
+    hidden = layers.Dense(8, activation="tanh")(layers.Flatten()(images))
+    encoder = keras.Model(images, [layers.Dense(1)(hidden), layers.Dense(1)(hidden)])
+    z = keras.Input((1,))
+    decoder = keras.Model(z, layers.Reshape((2, 2, 1))(layers.Dense(4)(layers.Dense(8, activation="tanh")(z))))
+    # Larger decoder weights: p(x | z) then changes a lot with z, and p(x) is far from uniform.
+    decoder.set_weights([3.0 * w for w in decoder.get_weights()])
+    # q(z | x) = N(0.5, 1.5^2) for every x: wider than the posterior, so the weights p(x, z) / q(z | x)
+    # are bounded and K draws pin log p(x) down, while log p(z) - log q(z | x) is not zero.
+    weights = encoder.get_weights()
+    weights[2][:], weights[3][:] = 0.0, 0.5          # z_mean: kernel, bias
+    weights[4][:], weights[5][:] = 0.0, np.log(1.5 ** 2)   # z_log_var
+    encoder.set_weights(weights)
+    return vae.VAE(encoder, decoder, seed=seed)
+
+
+def test_the_importance_weighted_estimate_approaches_the_exact_log_likelihood():
+    """On 2x2 images and a 1-D z, log p(x) = log of an integral that quadrature computes exactly enough."""
+    model = _tiny_vae()
+    images = np.array([[(k >> bit) & 1 for bit in range(4)] for k in range(16)], np.float32).reshape(16, 2, 2, 1)
+    grid = np.linspace(-9.0, 9.0, 20_001)[:, None]
+    logits = np.asarray(model.decoder(grid.astype(np.float32)), np.float64).reshape(len(grid), 4)             # (grid, pixels)
+    x = images.reshape(16, 4).astype(np.float64)
+    log_px_given_z = (x[:, None] * -np.logaddexp(0, -logits) + (1 - x[:, None]) * -np.logaddexp(0, logits)).sum(-1)
+    log_prior = -0.5 * (grid[:, 0] ** 2 + np.log(2 * np.pi))
+    from scipy.special import logsumexp
+    exact = logsumexp(log_px_given_z + log_prior, axis=1) + np.log(grid[1, 0] - grid[0, 0])   # (16,)
+    assert abs(logsumexp(exact)) < 1e-6              # the 16 images' probabilities sum to 1
+    assert exact.max() - exact.min() > 1.0           # and differ: the check is not of a uniform p(x)
+    k5000 = marginal_likelihood.importance_weighted(model, images, samples=5000, seed=0)
+    tiled = np.tile(images, (500, 1, 1, 1))           # 500 single draws per image
+    k1 = marginal_likelihood.importance_weighted(model, tiled, samples=1, seed=0).reshape(500, 16).mean(axis=0)
+    np.testing.assert_allclose(k5000, exact, atol=0.05)
+    # K = 1 is the ELBO on average: below log p(x) by the gap KL(q || posterior).
+    elbo = vae.elbo(model, tiled).reshape(500, 16).mean(axis=0)
+    assert np.all(elbo <= exact) and abs(k1.mean() - elbo.mean()) < 0.15
+    assert np.mean(exact - k5000) < np.mean(exact - elbo) - 0.1

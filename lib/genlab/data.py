@@ -17,6 +17,7 @@ classes); in full mode (or with ``mode="full"``) the whole split. The same
 notebook code thus trains on 5,000 digits on a CPU and on 60,000 on a GPU. The
 evaluation protocol always uses the whole test set (:mod:`genlab.evaluation`). Fashion-MNIST cannot ship, so offline
 it fails fast with a message that says what to do.
+Binarized MNIST (:func:`load_binarized_mnist`) is the likelihood benchmark of notebooks 02 and 03.
 """
 
 import functools
@@ -43,6 +44,9 @@ MNIST_CACHE = "mnist_uint8.npz"
 # Keras downloads both datasets from this host.
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 KERAS_CACHE = paths.KERAS_HOME / "datasets"
+
+BINARIZED_TEST_SEED = 0   # the test digits' fixed binarization (load_binarized_mnist) and its array's SHA-256:
+BINARIZED_TEST_SHA256 = "27ccd44b96710a016e7e88a5ab8305805e083464d6924ac389ff1295465ff4a5"
 
 _last_source = None
 
@@ -236,6 +240,54 @@ def load(name, source="auto", mode=None):
     if name == "fashion_mnist":
         return load_fashion_mnist(mode=mode)
     raise ValueError(f"unknown dataset {name!r}; choose 'mnist' or 'fashion_mnist'")
+
+
+def binarize_stochastic(images, seed):
+    """uint8 grey levels -> uint8 {0, 1}: each pixel is 1 with probability grey / 255 (PCG64, seeded)."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"binarize_stochastic expects uint8 grey levels, got {images.dtype}")
+    uniform = np.random.default_rng(seed).random(images.shape, dtype=np.float32)
+    return (uniform * 255.0 < images).astype(np.uint8)
+
+
+def load_binarized_mnist(mode=None):
+    """Binarized MNIST (stochastic: pixel = 1 with probability grey / 255), ``((x_train, y_train), (x_test, y_test))``.
+
+    ``x_train`` stays in grey levels: models train on a fresh binarization of every
+    batch (:func:`binarized_dataset`, "dynamic", as Burda et al. 2016). ``x_test`` is
+    binarized once with :data:`BINARIZED_TEST_SEED` and checked against
+    :data:`BINARIZED_TEST_SHA256`, so every figure is on the same 0/1 images (data/README.md
+    says how it relates to the PixelCNN paper's file). ``mode``: as :func:`load_mnist`.
+    """
+    (x_train, y_train), (x_test, y_test) = load_mnist(mode="full")
+    binary = binarize_stochastic(x_test, BINARIZED_TEST_SEED)
+    if array_sha256(binary) != BINARIZED_TEST_SHA256:
+        raise ValueError("the binarized test digits differ from the recorded ones (data/README.md): "
+                         "numpy's random generator or the MNIST arrays changed; reinstall with `make install`")
+    return subset(((x_train, y_train), (binary, y_test)), mode)
+
+
+def binarized_dataset(images, batch_size, seed=None, repeat=True, shuffle=True):
+    """tf.data batches (B, 28, 28, 1) of float32 0/1 pixels drawn Bernoulli(grey / 255) afresh each time."""
+    import tensorflow as tf
+
+    x = np.asarray(images)
+    if x.dtype != np.uint8:
+        raise ValueError(f"binarized_dataset expects uint8 grey levels, got {x.dtype}")
+    if x.ndim == 3:
+        x = x[..., np.newaxis]
+    dataset = tf.data.Dataset.from_tensor_slices(x)
+    if shuffle:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    generator = tf.random.Generator.from_seed(0 if seed is None else seed)
+
+    def draw(batch):   # uniform * 255 < grey: on with probability grey / 255
+        return tf.cast(generator.uniform(tf.shape(batch)) * 255.0 < tf.cast(batch, tf.float32), tf.float32)
+
+    return dataset.batch(batch_size, drop_remainder=True).map(draw).prefetch(tf.data.AUTOTUNE)
 
 
 def scale_images(images, to="tanh"):

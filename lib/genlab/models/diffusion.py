@@ -40,6 +40,8 @@ ITERATIONS = {"quick": 2, "full": 5000}          # U-Net training steps
 DDIM_STEPS = {"quick": 10, "full": 25}           # DDIM sampling steps (DDPM uses all T)
 GUIDANCE = 2.0                                    # w of the class grids
 GUIDANCE_SWEEP = (0.0, 1.0, 2.0, 4.0)             # w = 0: unconditional; 1: conditional
+# genlab's w is the "guidance scale" of eps_uncond + w (eps_cond - eps_uncond); Ho & Salimans (2022) write
+# (1 + w_HS) eps_cond - w_HS eps_uncond, so w = 1 + w_HS (their w_HS = 0 is the conditional model).
 LATENT_UNITS = 256                                # the latent denoiser's MLP width
 LATENT_ITERATIONS = {"quick": 3, "full": 3000}
 SEED = 42
@@ -164,6 +166,9 @@ def fit(network, x, labels, iterations, seed=SEED, checkpoint_dir=None, progress
 def guided_eps(network, x, t, labels=None, w=GUIDANCE):
     """eps_uncond + w (eps_cond - eps_uncond) (NumPy); ``labels=None``: the unconditional eps only.
 
+    ``w`` is the guidance scale: 0 ignores the label, 1 is the conditional model. Ho & Salimans
+    (2022) write the same guidance with ``w_HS = w - 1`` (their 0 is the conditional model).
+
     Both predictions come from one batched forward pass of twice the size.
     """
     n = len(x)
@@ -263,12 +268,30 @@ class Shipped(keras.Model):
         return {**super().get_config(), "latent_dim": self.latent_dim}
 
 
-def vae_latents(vae_model, images):
-    """The VAE encoder's means of uint8 ``images`` (the VAE models binarized digits)."""
+def vae_latents(vae_model, images, seed=SEED):
+    """The VAE encoder's means of uint8 ``images``, binarized as the VAE saw them (stochastically)."""
+    from genlab import data
     from genlab.models import vae
 
     inner = getattr(vae_model, "vae", vae_model)
-    return inner.encoder.predict(vae.binarize(images), batch_size=500, verbose=0)[0]
+    binary = vae.as_input(data.binarize_stochastic(images, seed))
+    return inner.encoder.predict(binary, batch_size=500, verbose=0)[0]
+
+
+def train_latent(shipped, x_train, y_train, mode=None, seed=SEED, checkpoint_dir=None, progress=False):
+    """Train ``shipped.latent`` (in place) on the shipped VAE's latent means of ``x_train``; sets the scale.
+
+    Latent diffusion lives in the VAE's latent space: whenever ``vae_mnist`` is retrained, this
+    is retrained too (``scripts/retrain_latent_diffusion.py``).
+    """
+    from genlab import config, pretrained
+
+    latents = vae_latents(pretrained.load("vae_mnist"), x_train, seed=seed)
+    scale = float(latents.std())
+    shipped.latent_scale.assign(scale)
+    fit(shipped.latent, latents / scale, y_train.astype("int32"), config.pick(**LATENT_ITERATIONS, mode=mode),
+        seed, checkpoint_dir, progress)
+    return shipped
 
 
 def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
@@ -284,11 +307,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     fit(shipped.unet, data.scale_images(x_train), y_train.astype("int32"),
         iterations or config.pick(**ITERATIONS, mode=mode), seed, folder("unet"), progress)
     if dataset == "mnist":
-        latents = vae_latents(pretrained.load("vae_mnist"), x_train)
-        scale = float(latents.std())
-        shipped.latent_scale.assign(scale)
-        fit(shipped.latent, latents / scale, y_train.astype("int32"), config.pick(**LATENT_ITERATIONS, mode=mode),
-            seed, folder("latent"), progress)
+        train_latent(shipped, x_train, y_train, mode, seed, folder("latent"), progress)
     return shipped
 
 

@@ -8,10 +8,14 @@ the shipped weights (``vae_mnist``) and later notebooks (13 compares its
 likelihoods with this ELBO) build the same model. Every VAE setting is defined
 here once; notebook 02's Hyperparameters cell reads them.
 
-The VAE models **binarized** digits (a pixel is 1 where the grey level is above
-127) with a Bernoulli decoder: its reconstruction term is then an exact negative
-log-likelihood in nats, so the ELBO is a genuine lower bound on log p(x) (on
-grey levels, binary cross-entropy is not a normalized likelihood).
+The VAE models **binarized** digits with a Bernoulli decoder: its
+reconstruction term is then an exact negative log-likelihood in nats, so the
+ELBO is a genuine lower bound on log p(x) (on grey levels, binary cross-entropy
+is not a normalized likelihood). The binarization is the benchmark's
+(:func:`genlab.data.load_binarized_mnist`): training digits binarized afresh for
+every batch, test digits once with a fixed seed, so the test ELBO and the
+importance-weighted estimate (Burda et al. 2016)
+stand beside the published figures (:mod:`genlab.marginal_likelihood`).
 
 It also holds the notebook's small fully connected VAE (2-D latent space, the
 beta knob, anomaly detection), :class:`Shipped` (the four trained VAEs in the one
@@ -22,17 +26,19 @@ notebook's VAE-vs-DCGAN comparison.
 import keras
 import numpy as np
 from keras import layers, ops
+from scipy import special
 
 from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
 
 NOTEBOOK = "02_vae"
 LATENT_DIM = 16
 IMAGE_SHAPE = (28, 28, 1)
-BATCH_SIZE = 64
+BATCH_SIZE = 128
 LEARNING_RATE = 1e-3
 BETA = 1.0                       # weight of the KL term (beta-VAE, Higgins et al. 2017); 1 is the ELBO
 ENCODER_FILTERS = (32, 64)
-ITERATIONS = {"quick": 20, "full": 5000}            # batches; config.pick(**ITERATIONS)
+HIDDEN_UNITS = 256                                  # a Dense layer between the convolutions and z, both ways
+ITERATIONS = {"quick": 20, "full": 20_000}          # batches; config.pick(**ITERATIONS) (full: 43 passes of 60,000)
 # The small fully connected VAEs of the 2-D latent space, the beta knob and anomaly detection.
 # Quick mode trains none of them (0): it loads the shipped ones; full mode trains them.
 SMALL_HIDDEN_UNITS = 128
@@ -40,23 +46,24 @@ SMALL_ITERATIONS = {"quick": 0, "full": 3000}
 BETA_KNOB = 4.0                                     # the beta the notebook sets against beta = 1
 ANOMALY_LATENT_DIM = 8
 NORMAL_DIGITS = (0, 1, 2, 3, 4)                     # the anomaly detector trains on these only
-THRESHOLD = 127                                     # binarization: grey level > 127 -> 1
+IWAE_SAMPLES = 1000                                 # k of the importance-weighted estimate (Burda et al. 2016)
+IWAE_DIGITS = 2000   # test digits for it in the manifest (K = 1,000: ~0.14 s a digit on 2 cores); the ELBO: all
+# Published test -log p(x), binarized MNIST, nats: Burda et al., "Importance Weighted Autoencoders", ICLR 2016,
+# table 1 (50 latent units, two layers of 200, dynamic binarization, K = 5,000 at test time).
+ANCHORS = {"VAE, 1 stochastic layer (Burda et al. 2016)": 86.76, "IWAE, K = 50, same network (Burda et al. 2016)": 84.78}
 SEED = 42
-# What ships (genlab.pretrained, scripts/train_pretrained.py): the notebook's four trained VAEs in
-# one file (:class:`Shipped`), and these settings.
+# What ships (scripts/train_pretrained.py): the notebook's four VAEs in one file (:class:`Shipped`), these settings.
 SHIPPED_BUILDER = "Shipped"
-MANIFEST_SETTINGS = ("LATENT_DIM", "BATCH_SIZE", "LEARNING_RATE", "BETA", "THRESHOLD", "SMALL_ITERATIONS",
+MANIFEST_SETTINGS = ("LATENT_DIM", "BATCH_SIZE", "LEARNING_RATE", "BETA", "HIDDEN_UNITS", "SMALL_ITERATIONS",
                      "BETA_KNOB", "ANOMALY_LATENT_DIM", "NORMAL_DIGITS")
 
 
-def binarize(images, threshold=THRESHOLD):
-    """uint8 images (N, H, W) -> float32 {0, 1} images (N, H, W, 1): grey level > ``threshold``."""
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise ValueError(f"binarize expects uint8 grey levels, got {images.dtype}")
-    if images.ndim == 3:
-        images = images[..., np.newaxis]
-    return (images > threshold).astype(np.float32)
+def as_input(binary):
+    """uint8 {0, 1} images (N, 28, 28) -> the network's float32 input (N, 28, 28, 1)."""
+    binary = np.asarray(binary)
+    if binary.dtype != np.uint8 or binary.max(initial=0) > 1:
+        raise ValueError("as_input expects uint8 0/1 images (data.load_binarized_mnist's test digits)")
+    return (binary[..., np.newaxis] if binary.ndim == 3 else binary).astype(np.float32)
 
 
 class Sampling(layers.Layer):
@@ -108,8 +115,10 @@ def reconstruction_loss(images, logits):
     return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=-1)
 
 
-def build_encoder(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE, filters=ENCODER_FILTERS, name="encoder"):
-    """x -> (mu, log sigma^2): strided ReLU convolutions, then two linear Dense heads.
+def build_encoder(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE, filters=ENCODER_FILTERS, hidden=HIDDEN_UNITS,
+                  name="encoder"):
+    """x -> (mu, log sigma^2): strided ReLU convolutions, a ReLU Dense layer (``hidden`` units; 0: none),
+    then two linear Dense heads.
 
     log sigma^2 rather than sigma: any real number is a valid log-variance, so the
     head needs no activation and sigma = exp(log_var / 2) is always positive.
@@ -121,13 +130,16 @@ def build_encoder(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE, filters=ENCODE
     for index, block_filters in enumerate(filters, start=1):
         x = layers.Conv2D(block_filters, 3, strides=2, padding="same", activation="relu", name=f"conv{index}")(x)
     x = layers.Flatten(name="flatten")(x)
+    if hidden:
+        x = layers.Dense(hidden, activation="relu", name="hidden")(x)
     mean = layers.Dense(latent_dim, name="z_mean")(x)
     log_var = layers.Dense(latent_dim, name="z_log_var")(x)
     return keras.Model(images, [mean, log_var], name=name)
 
 
-def build_decoder(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE, filters=ENCODER_FILTERS[::-1], name="decoder"):
-    """z -> Bernoulli logits of every pixel: Dense, Reshape, Conv2DTranspose blocks, a 3x3 Conv2D.
+def build_decoder(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE, filters=ENCODER_FILTERS[::-1], hidden=HIDDEN_UNITS,
+                  name="decoder"):
+    """z -> Bernoulli logits of every pixel: Dense layers, Reshape, Conv2DTranspose blocks, a 3x3 Conv2D.
 
     It returns logits, not probabilities: the loss uses them directly
     (numerically stable), and ``ops.sigmoid`` turns them into the mean image.
@@ -138,7 +150,8 @@ def build_decoder(latent_dim=LATENT_DIM, image_shape=IMAGE_SHAPE, filters=ENCODE
         raise ValueError(f"image_shape {tuple(image_shape)}: height and width must be divisible by {factor}")
     start = (height // factor, width // factor, filters[0])
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense(start[0] * start[1] * start[2], activation="relu", name="dense")(z)
+    x = layers.Dense(hidden, activation="relu", name="hidden")(z) if hidden else z
+    x = layers.Dense(start[0] * start[1] * start[2], activation="relu", name="dense")(x)
     x = layers.Reshape(start, name="reshape")(x)
     for index, block_filters in enumerate(filters, start=1):
         x = layers.Conv2DTranspose(block_filters, 3, strides=2, padding="same", activation="relu",
@@ -232,23 +245,22 @@ def elbo(model, images, samples=1):
     return -total / samples
 
 
-def fit(model, images, iterations, seed=SEED, checkpoint_dir=None, progress=False, validation=None):
+def fit(model, images, iterations, seed=SEED, checkpoint_dir=None, progress=False, batch_size=BATCH_SIZE):
     """Train ``model`` (compiled here with Adam(LEARNING_RATE)) for ``iterations`` batches of ``images``.
 
-    ``images``: uint8 grey levels (binarized here) or already binary floats (N, 28, 28, 1).
+    ``images``: uint8 grey levels (N, 28, 28); every batch is binarized afresh
+    (:func:`genlab.data.binarized_dataset`), as the benchmark's models are trained.
 
-    Returns the Keras History: loss, reconstruction and kl per epoch (and val_* with ``validation``).
+    Returns the Keras History: loss, reconstruction and kl per epoch.
     """
     from genlab import callbacks, data
 
-    x = binarize(images) if np.asarray(images).dtype == np.uint8 else np.asarray(images, "float32")
     iterations = int(iterations)
     # Epochs of equal length that add up to exactly ``iterations`` batches, each at most one pass.
-    steps = max(d for d in range(1, min(iterations, len(x) // BATCH_SIZE) + 1) if iterations % d == 0)
-    dataset = data.to_dataset(x, BATCH_SIZE, to=None, seed=seed, repeat=True)
+    steps = max(d for d in range(1, min(iterations, len(images) // batch_size) + 1) if iterations % d == 0)
+    dataset = data.binarized_dataset(images, batch_size, seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
     return model.fit(dataset, epochs=iterations // steps, steps_per_epoch=steps, verbose=0, shuffle=False,
-                     validation_data=None if validation is None else binarize(validation),
                      callbacks=callbacks.standard(checkpoint_dir, progress=progress))
 
 
@@ -283,7 +295,8 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     """Train notebook 02's models with its settings for ``mode``; returns a :class:`Shipped`.
 
     The main VAE trains ``iterations`` (default ITERATIONS) batches on all digits; the
-    small ones SMALL_ITERATIONS each, the anomaly model on NORMAL_DIGITS only. Used by the
+    small ones SMALL_ITERATIONS each, the anomaly model on NORMAL_DIGITS only; every
+    batch is binarized afresh (:func:`genlab.data.load_binarized_mnist`). Used by the
     registry and ``scripts/train_pretrained.py`` (the shipped ``vae_mnist``).
     """
     from pathlib import Path
@@ -291,7 +304,9 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from genlab import config, data
 
     config.seed_everything(seed)
-    (x_train, y_train), _ = data.load(dataset, mode=config.check_mode(mode))
+    if dataset != "mnist":
+        raise ValueError("the VAE trains on binarized MNIST only")
+    (x_train, y_train), _ = data.load_binarized_mnist(mode=config.check_mode(mode))
     models = Shipped(seed=seed)
     small = config.pick(**SMALL_ITERATIONS, mode=mode)
     plan = [(models.vae, x_train, iterations or config.pick(**ITERATIONS, mode=mode)),
@@ -308,24 +323,44 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     return shipped
 
 
-def likelihood(model, dataset="mnist", seed=SEED, samples=10):
-    """The held-out bound a manifest records (scripts/train_pretrained.py): the ELBO in nats and bits/dim."""
-    from genlab import config, data
+def likelihood(model, dataset="mnist", seed=SEED, samples=IWAE_SAMPLES, mode="full", digits=IWAE_DIGITS):
+    """The test figures a manifest records (scripts/train_pretrained.py), in nats, on binarized MNIST.
 
+    The ELBO (one draw of z per digit) on the fixed binarized test digits (all 10,000 in
+    full mode, quick mode's first 1,000 otherwise) and the importance-weighted estimate with
+    ``samples`` draws (K = 1,000, as Burda et al.) on the first ``digits`` of them, each with
+    its standard error.
+    """
+    from genlab import config, data, marginal_likelihood
+
+    if dataset != "mnist":
+        raise ValueError("the VAE's likelihood is measured on binarized MNIST only")
     config.seed_everything(seed)
-    _, (x_test, _) = data.load(dataset)
-    value = float(elbo(getattr(model, "vae", model), binarize(x_test), samples=samples).mean())
-    return {"metric": "ELBO (nats)", "value": round(value, 2),
-            "bits_per_dim": round(-value / (np.prod(IMAGE_SHAPE) * np.log(2)), 4),
-            "data": f"held-out {dataset} digits, 28x28, binarized at {THRESHOLD}", "n": len(x_test),
-            "exact": f"lower bound on log p(x) ({samples} draws of z per image)"}
+    _, (x_test, _) = data.load_binarized_mnist(mode=mode)
+    x = as_input(x_test)
+    inner = getattr(model, "vae", model)
+    bound = np.concatenate([elbo(inner, x[i:i + 1000]) for i in range(0, len(x), 1000)])
+    estimate = marginal_likelihood.importance_weighted(inner, x[:digits], samples=samples, seed=seed, progress=True)
+    nats = np.prod(IMAGE_SHAPE) * np.log(2)
+
+    def figure(values):
+        return {"nats": round(float(values.mean()), 2),
+                "standard_error": round(float(values.std(ddof=1) / np.sqrt(len(values))), 2),
+                "bits_per_dim": round(float(-values.mean() / nats), 4)}
+
+    return {"metric": "test log-likelihood (nats)", "value": figure(estimate)["nats"],
+            "elbo": figure(bound), "importance_weighted": {**figure(estimate), "samples": samples, "n": len(estimate),
+                                                           "elbo_same_digits": figure(bound[:digits])},
+            "data": "binarized MNIST test digits (data.load_binarized_mnist, fixed seed "
+                    f"{data.BINARIZED_TEST_SEED}), 28x28", "n": len(x),
+            "exact": f"estimates of log p(x): the ELBO (1 draw of z) and the importance-weighted bound (K = {samples:,})"}
 
 
 def decode(model_or_decoder, z, mean=True, seed=0):
     """Images from latent codes: the decoder's mean (Bernoulli probabilities), or (``mean=False``) a draw of it."""
     decoder = getattr(model_or_decoder, "decoder", model_or_decoder)
     logits = decoder.predict(np.asarray(z, dtype="float32"), batch_size=500, verbose=0)
-    probabilities = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    probabilities = special.expit(logits.astype(np.float64))   # the sigmoid, without overflow warnings
     if not mean:
         probabilities = (np.random.default_rng(seed).random(probabilities.shape) < probabilities).astype(np.float64)
     return probabilities.astype(np.float32)
