@@ -70,3 +70,8 @@ def test_every_measure_ranks_noise_below_the_shipped_dcgan_below_real_digits():
         assert ordered, f"{metric}: noise {noise:.4g}, DCGAN {dcgan:.4g}, real {real:.4g}"
         assert float(result[evaluation.SAMPLES][metric]) == pytest.approx(recorded["values"]["samples"][metric],
                                                                           rel=0.02, abs=0.01)
+
+
+def test_mode_n_is_the_quick_or_the_standard_n():
+    assert evaluation.mode_n("quick") == evaluation.QUICK_N == 1_000
+    assert evaluation.mode_n("full") == evaluation.STANDARD_N == 10_000

@@ -34,6 +34,13 @@ METRICS = ("FID", "KID", "IS", "precision", "recall")
 SAMPLES, FLOOR, CEILING = "samples", "real train (floor)", "uniform noise (ceiling)"
 
 
+def mode_n(mode=None):
+    """The N a notebook evaluates at: :data:`QUICK_N` in quick mode, :data:`STANDARD_N` in full mode."""
+    from genlab import config
+
+    return config.pick(quick=QUICK_N, full=STANDARD_N, mode=mode)
+
+
 def references(dataset, n, seed=0):
     """``(reference, floor, noise)``: uint8 sets of the same N for one evaluation.
 
