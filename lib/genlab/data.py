@@ -269,25 +269,19 @@ def load_binarized_mnist(mode=None):
 
 
 def binarized_dataset(images, batch_size, seed=None, repeat=True, shuffle=True):
-    """tf.data batches (B, 28, 28, 1) of float32 0/1 pixels drawn Bernoulli(grey / 255) afresh each time."""
+    """:func:`to_dataset` batches (B, 28, 28, 1) of float32 0/1 pixels drawn Bernoulli(grey / 255) afresh each time."""
     import tensorflow as tf
 
-    x = np.asarray(images)
-    if x.dtype != np.uint8:
-        raise ValueError(f"binarized_dataset expects uint8 grey levels, got {x.dtype}")
-    if x.ndim == 3:
-        x = x[..., np.newaxis]
-    dataset = tf.data.Dataset.from_tensor_slices(x)
-    if shuffle:
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        dataset = dataset.repeat()
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"binarized_dataset expects uint8 grey levels, got {images.dtype}")
+    images = images[..., np.newaxis] if images.ndim == 3 else images
     generator = tf.random.Generator.from_seed(0 if seed is None else seed)
 
     def draw(batch):   # uniform * 255 < grey: on with probability grey / 255
-        return tf.cast(generator.uniform(tf.shape(batch)) * 255.0 < tf.cast(batch, tf.float32), tf.float32)
+        return tf.cast(generator.uniform(tf.shape(batch)) * 255.0 < batch, tf.float32)
 
-    return dataset.batch(batch_size, drop_remainder=True).map(draw).prefetch(tf.data.AUTOTUNE)
+    return to_dataset(images, batch_size, to=None, shuffle=shuffle, seed=seed, repeat=repeat).map(draw)
 
 
 def scale_images(images, to="tanh"):
