@@ -19,7 +19,9 @@ Long runs (genlab.runs): training checkpoints into a git-ignored folder
 (``build/checkpoints/pretrained_<name>``); a run that was cut off (a session's
 end, a disconnect) continues from its last checkpoint with ``--resume``; a lock
 refuses a second run of the same model while one is going; the manifest's
-``train_seconds`` adds up every piece of the run.
+``train_seconds`` adds up every piece of the run. A finished training keeps its
+weights there (``trained.weights.h5``) before the evaluation starts, so a run
+cut off while evaluating is evaluated, not trained again, by ``--resume``.
 
 Usage::
 
@@ -102,6 +104,9 @@ def evaluate_only(name, n, argv=None, reason=None, extras_only=False):
     return 0
 
 
+TRAINED_WEIGHTS = "trained.weights.h5"   # a finished training's weights, in its checkpoint folder
+
+
 def _load_stored(family, weights):
     """The shipped builder's model with the weights just stored (float16 ones come back as float32)."""
     model = getattr(family, family.SHIPPED_BUILDER)()
@@ -137,11 +142,18 @@ def train(args, argv, entry):
     iterations = args.iterations or config.pick(**family.ITERATIONS, mode="full")
     checkpoint_dir = Path(args.checkpoint_dir or paths.build_dir() / "checkpoints" / f"pretrained_{args.name}")
     record = runs.RunRecord(checkpoint_dir)
+    trained = checkpoint_dir / TRAINED_WEIGHTS
     with runs.RunLock(checkpoint_dir.with_name(checkpoint_dir.name + ".lock"), f"training of {args.name}"):
         _checkpoint_state(checkpoint_dir, record, iterations, args)
+        if args.resume and trained.is_file():
+            print(f"{args.name} finished training in an earlier piece; evaluating {trained}", flush=True)
+            return _load_stored(family, trained), family, seed, iterations, record, checkpoint_dir
         with record.piece(iterations=iterations, machine=config.machine(), commit=runs.git_commit()):
             generator = family.train(dataset=entry.dataset, mode="full", seed=seed, checkpoint_dir=checkpoint_dir,
                                      iterations=iterations, progress=True)
+        # Kept before the evaluation, which can take longer than the training (a sequential sampler)
+        # and can fail: --resume then evaluates these weights instead of training again.
+        pretrained.store_weights(generator, trained)
         return generator, family, seed, iterations, record, checkpoint_dir
 
 

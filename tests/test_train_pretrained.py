@@ -126,3 +126,20 @@ def test_git_commit_names_this_checkout():
 
     commit = runs.git_commit()
     assert commit is None or (len(commit.split("+")[0]) == 40)
+
+
+def test_a_run_cut_off_while_evaluating_is_evaluated_not_trained_again_on_resume(tmp_path):
+    """The trained weights are kept before the evaluation: --resume then loads them and only evaluates."""
+    first = start(tmp_path, "--n", "-1", sleep="0")     # an evaluation that fails after the training
+    _, err = first.communicate(timeout=400)
+    assert first.returncode != 0 and not (tmp_path / "out").exists()
+    assert (tmp_path / "checkpoint" / "trained.weights.h5").is_file()
+    done = len(executed(tmp_path))
+    assert done == ITERATIONS
+    resumed = start(tmp_path, "--resume", sleep="0")
+    out, err = resumed.communicate(timeout=400)
+    assert resumed.returncode == 0, err[-2000:]
+    assert "finished training in an earlier piece" in out
+    assert len(executed(tmp_path)) == done                  # no iteration ran again
+    manifest = json.loads((tmp_path / "out" / "tiny_mnist.json").read_text())
+    assert manifest["evaluation"]["n"] == 60 and len(manifest["pieces"]) == 1
