@@ -171,7 +171,7 @@ def main(argv=None, entry=None):
     parser.add_argument("--extras-only", action="store_true",
                         help="with --evaluate-only: only the family's likelihood and extra evaluation")
     parser.add_argument("--n-reason", default=None,
-                        help="with --evaluate-only and an --n below the standard: why (recorded in the manifest)")
+                        help="with an --n below the standard: why (recorded in the manifest)")
     parser.add_argument("--out", default=None, help="folder for the weights and manifest (default data/pretrained)")
     parser.add_argument("--evaluate-only", action="store_true",
                         help="no training: re-measure the shipped weights and rewrite only the manifest's evaluation")
@@ -229,6 +229,8 @@ def main(argv=None, entry=None):
     curve = checkpoint_dir / "curve.json"   # a family's learning curve, if it records one (genlab.callbacks)
     if curve.is_file():
         manifest["curve"] = json.loads(curve.read_text(encoding="utf-8"))
+    if args.n != evaluation.STANDARD_N:     # as evaluate_only records it
+        manifest["evaluation_n_reason"] = args.n_reason or "not given"
     if storage_dtype != "float32":
         manifest["storage_dtype"] = storage_dtype
         manifest["evaluation_float32_weights"] = float32_scores["evaluation"]

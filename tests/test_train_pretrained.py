@@ -143,3 +143,4 @@ def test_a_run_cut_off_while_evaluating_is_evaluated_not_trained_again_on_resume
     assert len(executed(tmp_path)) == done                  # no iteration ran again
     manifest = json.loads((tmp_path / "out" / "tiny_mnist.json").read_text())
     assert manifest["evaluation"]["n"] == 60 and len(manifest["pieces"]) == 1
+    assert manifest["evaluation_n_reason"] == "not given"    # below the standard N: the reason is asked for
