@@ -37,7 +37,9 @@ NOTEBOOKS = {
            "checks your set-up; loads MNIST, shows a batch, finds its way around genlab"),
     "01": ("01_autoencoders.ipynb", "Autoencoders", "a convolutional autoencoder and a denoiser; measures why random codes are not digits"),
     "02": ("02_vae.ipynb", "Variational autoencoders", "a VAE: encoder, reparameterization, ELBO; samples and latent interpolation"),
-    "03": ("03_pixelcnn.ipynb", "PixelCNN and PixelRNN", "masks A and B, a PixelCNN and a Row-LSTM PixelRNN; pixel-by-pixel sampling"),
+    "03": ("03_pixelcnn.ipynb", "PixelCNN and PixelRNN",
+           "masks A and B, the blind spot and the gated PixelCNN, a Row-LSTM PixelRNN; "
+           "test NLL on binarized MNIST; pixel-by-pixel sampling"),
     "04": ("04_gan_basics.ipynb", "GAN basics", "the optimal discriminator; a fully connected GAN with the alternating loop"),
     "05": ("05_dcgan.ipynb", "DCGAN", "the book's DCGAN generator and discriminator, with a really frozen D"),
     "06": ("06_conditional_gan.ipynb", "Conditional GAN and InfoGAN", "a conditional DCGAN (one digit on request) and InfoGAN's code"),
