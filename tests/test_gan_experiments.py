@@ -29,6 +29,8 @@ def test_settings_reject_bad_values_and_variants_change_one_thing():
         experiments.Settings(loss="hinge")
     with pytest.raises(ValueError):
         experiments.Settings(dataset="cifar")
+    with pytest.raises(ValueError):
+        experiments.Settings(network="conv")                       # the conv GAN makes images, not ring points
     chosen = gan_challenges.variants("ring", 10)
     baseline = chosen["baseline: strong D, non-saturating"]
     assert (baseline.d_steps, baseline.d_pretrain, baseline.d_lr / baseline.g_lr, baseline.dropout) == (5, 200, 5.0, 0.0)
@@ -47,6 +49,32 @@ def test_each_variant_trains_and_is_monitored(changes):
     summary = result.summary()
     assert all(np.isfinite(summary[key]) for key in ("FD", "d_acc_real", "g_grad_norm"))
     assert result.trainer.sample(7).shape == (7, 2)
+
+
+def test_the_conv_gan_trains_with_every_option_of_d():
+    digits = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    settings = experiments.Settings(dataset="mnist", network="conv", iterations=2, batch_size=8, hidden=16,
+                                    latent_dim=4, spectral_norm=True, minibatch_std=True, minibatch_discrimination=True,
+                                    feature_matching=True, dropout=0.3)
+    trainer = experiments.Trainer(settings, 0, digits)
+    logs = trainer.iterations(tf.constant(2)).numpy()
+    assert logs.shape == (2, len(experiments.LOG_KEYS)) and np.isfinite(logs).all()
+    assert trainer.sample(3).shape == (3, 784)
+    names = [layer.__class__.__name__ for layer in trainer.discriminator.layers]
+    assert {"SpectralNormalization", "MinibatchStdDev", "MinibatchDiscrimination"} <= set(names)
+    assert not {"Conv2D", "Dense"} & set(names)                  # every Conv2D and Dense layer of D is normalized
+    wrapped = [layer.layer.__class__.__name__ for layer in trainer.discriminator.layers
+               if layer.__class__.__name__ == "SpectralNormalization"]
+    assert wrapped.count("Conv2D") == 2 and wrapped.count("Dense") == 2
+
+
+def test_the_image_plan_has_every_remedy_and_minibatch_discrimination():
+    plan = gan_challenges.image_plan("full")
+    slowed_in_part = {"slow D: 1 D step per G step", "slow D: D lr = G lr"}
+    assert set(plan) == set(gan_challenges.RING_REMEDIES) - slowed_in_part | {"minibatch discrimination"}
+    assert plan["minibatch discrimination"].minibatch_discrimination and not plan["minibatch stddev"].minibatch_discrimination
+    assert {s.iterations for s in plan.values()} == {gan_challenges.MNIST_ITERATIONS["full"]}
+    assert {s.dataset for s in plan.values()} == {"mnist"} and len(gan_challenges.image_plan("quick")) == 2
 
 
 def test_a_run_repeats_with_its_seed():
@@ -69,3 +97,65 @@ def test_compare_makes_rows_with_per_seed_values():
     rows, results = experiments.compare(variants, seeds=(0, 1), n_eval=50)
     assert rows[0]["name"] == "a" and len(rows[0]["per_seed"]["FD"]) == 2 and set(results) == {("a", 0), ("a", 1)}
     assert "a" in experiments.table(rows, "FD")
+
+
+def _script():
+    import importlib.util
+
+    from genlab import paths
+
+    spec = importlib.util.spec_from_file_location("gan_remedies", paths.REPO_ROOT / "scripts" / "gan_remedies.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_image_section_resumes_run_by_run_and_skips_finished_runs(tmp_path, monkeypatch):
+    import json
+
+    tiny = experiments.Settings(dataset="mnist", iterations=2, batch_size=8, hidden=8, latent_dim=4)
+    plan = {"a": tiny, "b": dataclasses.replace(tiny, minibatch_discrimination=True)}
+    monkeypatch.setattr(gan_challenges, "image_plan", lambda mode: plan)
+    monkeypatch.setattr(gan_challenges, "SEEDS", {"quick": (0, 1), "full": (0, 1)})
+    monkeypatch.setattr(gan_challenges, "N_EVAL", {"ring": 100, "mnist": 50})
+    calls, real_run = [], experiments.run
+
+    def run(settings, seed, **kwargs):
+        if len(calls) == 3:
+            raise KeyboardInterrupt("the session ends")          # killed during the 4th run
+        calls.append((settings.minibatch_discrimination, seed))
+        return real_run(settings, seed, **kwargs)
+
+    monkeypatch.setattr(experiments, "run", run)
+    out = tmp_path / "remedies.json"
+    out.write_text(json.dumps({"mode": "quick", "sections": {"ring": {"rows": [], "seconds": 1.0}}}))
+    script = _script()
+    argv = ["--mode", "quick", "--sections", "mnist", "--out", str(out)]
+    with pytest.raises(KeyboardInterrupt):
+        script.main(argv)
+    saved = json.loads(out.read_text())["sections"]
+    assert "ring" in saved and (saved["mnist"]["runs_finished"], saved["mnist"]["complete"]) == (3, False)
+    assert [row["seeds"] for row in saved["mnist"]["rows"]] == [[0, 1], [0]]
+
+    calls.clear()
+    script.main(argv + ["--resume"])
+    assert calls == [(True, 1)]                                   # only the run that was cut off
+    section = json.loads(out.read_text())["sections"]["mnist"]
+    assert (section["runs_finished"], section["complete"]) == (4, True)
+    assert section["rows"][0]["per_seed"] == saved["mnist"]["rows"][0]["per_seed"]   # finished runs kept as they were
+    assert len(section["rows"][1]["curves"]) == 2 and section["n"] == 50
+
+    longer = dict(plan, a=dataclasses.replace(tiny, iterations=3))   # another budget: row "a" is measured again
+    assert set(gan_challenges.finished_runs(section, longer)) == {("b", 0), ("b", 1)}
+
+
+def test_a_remedy_beats_the_baseline_only_beyond_the_seed_spread():
+    def row(name, values):
+        return {"name": name, "seeds": list(range(len(values))), "mean": {"FID": float(np.mean(values))},
+                "std": {"FID": float(np.std(values))}}
+
+    section = {"metric": "FID", "rows": [row(gan_challenges.BASELINE, [100, 110, 90]), row("clear", [50, 52, 48]),
+                                         row("within spread", [85, 95, 75]), row("one seed", [10])]}
+    verdicts = {name: beats for name, _, _, _, beats in gan_challenges.against_baseline(section)}
+    assert verdicts == {"clear": True, "within spread": False, "one seed": False}
+    assert gan_challenges.against_baseline({"metric": "FID", "rows": [row("clear", [1, 2])]}) == []

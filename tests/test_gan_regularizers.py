@@ -70,3 +70,26 @@ def test_feature_matching_is_zero_for_equal_means():
     a = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
     assert float(regularizers.feature_matching(a, a[::-1])) == pytest.approx(0.0)
     assert float(regularizers.feature_matching(a, a + 1.0)) == pytest.approx(2.0)
+
+
+def test_minibatch_discrimination_adds_one_feature_per_kernel_and_sees_a_collapsed_batch():
+    layer = regularizers.MinibatchDiscrimination(num_kernels=5, kernel_dim=3, stddev=0.5)
+    diverse = np.random.default_rng(0).normal(size=(8, 6)).astype("float32") * 3.0
+    same = np.repeat(diverse[:1], 8, axis=0)                                   # G collapsed: one sample, 8 times
+    out_diverse, out_same = layer(diverse).numpy(), layer(same).numpy()
+    assert out_diverse.shape == (8, 11) and layer.compute_output_shape((None, 6)) == (None, 11)
+    assert np.array_equal(out_diverse[:, :6], diverse)                          # the features pass unchanged
+    # identical samples: every L1 distance is 0, so each added feature is sum over the 7 others of exp(0) = 7
+    assert np.allclose(out_same[:, 6:], 7.0, atol=1e-5)
+    assert out_diverse[:, 6:].max() < 3.5                                       # distinct samples are far apart
+    # the signal is learned: T gets a gradient through exp(-distance) from a batch that is near-collapsed
+    near = same + 0.01 * diverse
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(layer(near)[:, 6:])
+    assert float(tf.norm(tape.gradient(total, layer.T))) > 0
+    again = regularizers.MinibatchDiscrimination.from_config(layer.get_config())
+    assert (again.num_kernels, again.kernel_dim, again.stddev) == (5, 3, 0.5)
+    with pytest.raises(ValueError):
+        regularizers.MinibatchDiscrimination(num_kernels=0)
+    with pytest.raises(ValueError):
+        regularizers.MinibatchDiscrimination()(np.zeros((2, 3, 3), "float32"))

@@ -9,8 +9,9 @@
 * :mod:`~genlab.gan.losses`: saturating, non-saturating, Wasserstein and hinge
   losses (TF-GAN's where TF-GAN has them);
 * :mod:`~genlab.gan.regularizers`, :mod:`~genlab.gan.monitor`, :mod:`~genlab.gan.coverage`,
-  :mod:`~genlab.gan.experiments`: notebook 07's remedies (gradient penalty, spectral norm,
-  minibatch stddev, feature matching), training monitor, mode coverage and study trainer.
+  :mod:`~genlab.gan.experiments`, :mod:`~genlab.gan.study_nets`: notebook 07's remedies
+  (gradient penalty, spectral norm, minibatch stddev, minibatch discrimination, feature
+  matching), training monitor, mode coverage, study trainer and its networks.
 
 Use it as a namespace: ``from genlab import gan`` then ``gan.build_combined(...)``,
 ``gan.train(...)``, ``gan.losses.non_saturating_generator(...)``.

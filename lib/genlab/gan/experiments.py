@@ -5,15 +5,16 @@ variants of one GAN (a too-strong D, then one remedy at a time) over several
 seeds on the same budget; they must run the same code, or the shipped table
 would not be the notebook's. :class:`Settings` holds every knob (D steps per G
 step, D pre-training, the two learning rates, the loss, label targets,
-gradient penalty, spectral normalization, minibatch stddev, feature matching,
-dropout); :func:`run` trains one variant with a ``tf.function`` step (the ring
+gradient penalty, spectral normalization, minibatch stddev and minibatch
+discrimination, feature matching, dropout, MLP or conv networks from
+:mod:`genlab.gan.study_nets`); :func:`run` trains one variant with a ``tf.function`` step (the ring
 of Gaussians runs thousands of iterations in seconds on a CPU) and records
 through :class:`genlab.gan.monitor.TrainingMonitor`; :func:`compare` runs
 variants x seeds and returns the rows of one table (means and per-seed
 values), :func:`gradient_vs_confidence` measures the mechanism: G's gradient
 norm against D(G(z)) for the saturating and non-saturating losses while D
-is trained against a fixed G. The networks are small MLPs (builders below),
-so the study fits a CPU; the variants' settings live in
+is trained against a fixed G. The networks are small (MLPs, and a small
+conv GAN for MNIST), so the study fits a CPU; the variants' settings live in
 :mod:`genlab.models.gan_challenges`. Tested in ``tests/test_gan_experiments.py``.
 
 Example::
@@ -30,6 +31,7 @@ import numpy as np
 
 from genlab import data, quiet  # noqa: F401  (quiet: TensorFlow without its start-up logs)
 from genlab.gan import losses, monitor, regularizers
+from genlab.gan.study_nets import NETWORKS, build_discriminator, build_generator  # noqa: F401
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -43,6 +45,7 @@ class Settings:
     """Every knob of one variant. ``dataclasses.replace(settings, d_steps=1)`` makes another."""
 
     dataset: str = "ring"          # "ring" (8 Gaussians, 2-D) or "mnist" (flat 784 pixels)
+    network: str = "mlp"           # or "conv" (MNIST only): genlab.gan.study_nets builds both
     iterations: int = 2000         # G updates: the budget every variant shares
     batch_size: int = 64
     latent_dim: int = 16
@@ -59,6 +62,7 @@ class Settings:
     fake_label: float = 0.0        # 0.1 with real 0.9: two-sided (the section plan's)
     spectral_norm: bool = False
     minibatch_std: bool = False
+    minibatch_discrimination: bool = False   # Salimans et al. 2016's layer before D's output
     feature_matching: bool = False
     dropout: float = 0.0           # in D, after each hidden layer
     ring_std: float = 0.05
@@ -66,46 +70,12 @@ class Settings:
     def __post_init__(self):
         if self.dataset not in ("ring", "mnist"):
             raise ValueError(f"dataset must be 'ring' or 'mnist', got {self.dataset!r}")
+        if self.network not in NETWORKS or (self.network == "conv" and self.dataset != "mnist"):
+            raise ValueError(f"network must be one of {NETWORKS} ('conv' for mnist only), got {self.network!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if min(self.iterations, self.batch_size, self.d_steps) < 1 or self.d_pretrain < 0:
             raise ValueError("iterations, batch_size and d_steps must be positive, d_pretrain >= 0")
-
-
-def build_generator(settings):
-    """z -> 2-D point (ring) or 784 pixels in [-1, 1] (MNIST): an MLP with two hidden layers."""
-    out, activation = (2, None) if settings.dataset == "ring" else (784, "tanh")
-    h = settings.hidden
-    return keras.Sequential([keras.Input((settings.latent_dim,)),
-                             keras.layers.Dense(h), keras.layers.LeakyReLU(0.2),
-                             keras.layers.Dense(2 * h if settings.dataset == "mnist" else h),
-                             keras.layers.LeakyReLU(0.2),
-                             keras.layers.Dense(out, activation=activation)], name="generator")
-
-
-def build_discriminator(settings):
-    """x -> [logit, features]: an MLP without a sigmoid (the losses take logits; WGAN's critic is the same net).
-
-    The features (the last hidden layer) serve feature matching; the options
-    add spectral normalization to every Dense layer, dropout, and a minibatch
-    stddev feature before the output layer.
-    """
-    width = 2 if settings.dataset == "ring" else 784
-    h = settings.hidden
-
-    def dense(units):
-        layer = keras.layers.Dense(units)
-        return keras.layers.SpectralNormalization(layer) if settings.spectral_norm else layer
-
-    x = inputs = keras.Input((width,))
-    for units in ((2 * h, h) if settings.dataset == "mnist" else (h, h)):
-        x = keras.layers.LeakyReLU(0.2)(dense(units)(x))
-        if settings.dropout:
-            x = keras.layers.Dropout(settings.dropout)(x)
-    features = x
-    if settings.minibatch_std:
-        x = regularizers.MinibatchStdDev()(x)
-    return keras.Model(inputs, [dense(1)(x), features], name="discriminator")
 
 
 def _bce(target, logits):
@@ -309,12 +279,21 @@ def compare(variants, seeds=(0, 1, 2), progress=None, **run_kwargs):
             summaries.append(result.summary())
             if progress:
                 progress(f"{name} seed {seed}: " + ", ".join(f"{k}={v:.3g}" for k, v in summaries[-1].items()))
-        keys = summaries[0].keys()
-        rows.append({"name": name, "settings": dataclasses.asdict(settings), "seeds": list(seeds),
-                     "mean": {k: float(np.mean([s[k] for s in summaries])) for k in keys},
-                     "std": {k: float(np.std([s[k] for s in summaries])) for k in keys},
-                     "per_seed": {k: [float(s[k]) for s in summaries] for k in keys}})
+        rows.append(row(name, settings, seeds, summaries))
     return rows, results
+
+
+def row(name, settings, seeds, summaries):
+    """One table row from the summaries of a variant's seeds: mean, std (over seeds) and per-seed values.
+
+    Written once so that :func:`compare` and a run resumed seed by seed
+    (:mod:`genlab.models.gan_challenges`) make the same rows.
+    """
+    keys = summaries[0].keys()
+    return {"name": name, "settings": dataclasses.asdict(settings), "seeds": list(seeds),
+            "mean": {k: float(np.mean([s[k] for s in summaries])) for k in keys},
+            "std": {k: float(np.std([s[k] for s in summaries])) for k in keys},
+            "per_seed": {k: [float(s[k]) for s in summaries] for k in keys}}
 
 
 def gradient_vs_confidence(settings, d_steps=300, every=10, seed=0, n=256):

@@ -1,4 +1,4 @@
-"""Remedies for a discriminator that wins too easily: gradient penalty, spectral norm, minibatch stddev, feature matching.
+"""Remedies for a discriminator that wins too easily: gradient penalty, spectral norm, minibatch features, feature matching.
 
 Why it exists: notebook 07 repairs the lecture's case study ("D reaches
 near-perfect accuracy, G stops improving") with the remedies of the
@@ -10,9 +10,12 @@ literature, and the same pieces serve any GAN of the collection:
 * :func:`spectral_normalize` (Miyato et al. 2018): wraps a model's Dense and
   Conv layers in Keras' own ``keras.layers.SpectralNormalization``, which divides
   each kernel by its largest singular value (one power iteration per step);
-* :class:`MinibatchStdDev` (Karras et al. 2018, ProGAN): appends the batch's
-  feature standard deviation, so D can see that a batch lacks variety (a
-  collapsed generator) and G is pushed to spread out;
+* :class:`MinibatchDiscrimination` (Salimans et al. 2016, section 3.2): a
+  learned tensor projects each sample's features, and the sample gets, per
+  projection, the sum of exp(-L1 distance) to the other samples of its batch,
+  so D sees how alike the batch is (a collapsed G makes it very alike);
+* :class:`MinibatchStdDev` (Karras et al. 2018, ProGAN): the parameter-free
+  simplification of the same idea, the batch's feature standard deviation;
 * :func:`feature_matching` (Salimans et al. 2016): G matches the mean of D's
   intermediate features on real data instead of maximising D's verdict.
 
@@ -165,3 +168,63 @@ class MinibatchStdDev(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="genlab")
+class MinibatchDiscrimination(keras.layers.Layer):
+    """Minibatch discrimination (Salimans et al. 2016, section 3.2): features that compare a sample with its batch.
+
+    Why: a D that looks at one sample at a time cannot tell that G makes the
+    same digit for every z; this layer lets it. Each sample's features
+    f(x_i) in R^A are multiplied by a learned tensor T in R^(A x B x C), giving
+    a matrix M_i in R^(B x C). For each of the B rows,
+    c_b(x_i, x_j) = exp(-||M_i,b - M_j,b||_L1) and
+    o(x_i)_b = sum over the other samples j of the batch of c_b(x_i, x_j);
+    o(x_i) in R^B is concatenated to f(x_i), and D's next layer sees both. A
+    batch of near-identical samples gives o_b near n - 1, a diverse one near 0.
+    The paper's formula sums over all j, which adds exp(0) = 1 to every o_b;
+    the authors' released code (openai/improved-gan) leaves j = i out, as done
+    here: the two differ by that constant. As in the paper, real and generated
+    samples must come in separate batches (D is called on each alone).
+
+    Args:
+        num_kernels: B, the number of projections (features added).
+        kernel_dim: C, the length of each projection.
+        stddev: standard deviation of T's normal initialisation (small, so the
+            L1 distances start near 1, where exp(-d) still has a gradient).
+        **kwargs: passed to ``keras.layers.Layer``.
+
+    Example::
+
+        x = layers.Dense(128)(x)
+        x = MinibatchDiscrimination(32, 8)(x)      # (N, 128) -> (N, 160)
+
+    Reference: Salimans, Goodfellow, Zaremba, Cheung, Radford and Chen,
+    "Improved Techniques for Training GANs", NeurIPS 2016, section 3.2.
+    """
+
+    def __init__(self, num_kernels=32, kernel_dim=8, stddev=0.05, **kwargs):
+        super().__init__(**kwargs)
+        if num_kernels < 1 or kernel_dim < 1:
+            raise ValueError(f"num_kernels and kernel_dim must be positive, got {num_kernels}, {kernel_dim}")
+        self.num_kernels, self.kernel_dim, self.stddev = int(num_kernels), int(kernel_dim), float(stddev)
+
+    def build(self, input_shape):
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ValueError(f"MinibatchDiscrimination takes flat features (N, A), got shape {input_shape}; "
+                             "put a Flatten layer before it")
+        self.T = self.add_weight(name="T", shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+                                 initializer=keras.initializers.RandomNormal(stddev=self.stddev))
+
+    def call(self, inputs):
+        m = keras.ops.reshape(keras.ops.matmul(inputs, self.T), (-1, self.num_kernels, self.kernel_dim))  # (N, B, C)
+        distances = keras.ops.sum(keras.ops.abs(m[:, None] - m[None, :]), axis=-1)                       # (N, N, B)
+        closeness = keras.ops.sum(keras.ops.exp(-distances), axis=1) - 1.0                    # leave out j = i
+        return keras.ops.concatenate([inputs, keras.ops.cast(closeness, inputs.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (input_shape[-1] + self.num_kernels,)
+
+    def get_config(self):
+        return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim,
+                "stddev": self.stddev}
