@@ -290,9 +290,8 @@ def digit_confidence(images, threshold=CONFIDENCE, dataset="mnist"):
     """Share of uint8 images (N, 28, 28) that genlab's classifier labels with probability >= ``threshold``."""
     from genlab import features
 
-    logits = np.asarray(features.get_extractor(dataset).logits(images), dtype="float64")
-    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    logits = features.get_extractor(dataset).logits(images)
+    probabilities = ops.convert_to_numpy(ops.softmax(ops.convert_to_tensor(logits, "float32"), axis=1))
     return float(np.mean(probabilities.max(axis=1) >= threshold))
 
 
