@@ -71,10 +71,24 @@ def test_the_conv_gan_trains_with_every_option_of_d():
 def test_the_image_plan_has_every_remedy_and_minibatch_discrimination():
     plan = gan_challenges.image_plan("full")
     slowed_in_part = {"slow D: 1 D step per G step", "slow D: D lr = G lr"}
-    assert set(plan) == set(gan_challenges.RING_REMEDIES) - slowed_in_part | {"minibatch discrimination"}
+    assert set(plan) == set(gan_challenges.RING_REMEDIES) - slowed_in_part
+    assert "minibatch discrimination" in gan_challenges.RING_REMEDIES
     assert plan["minibatch discrimination"].minibatch_discrimination and not plan["minibatch stddev"].minibatch_discrimination
     assert {s.iterations for s in plan.values()} == {gan_challenges.MNIST_ITERATIONS["full"]}
     assert {s.dataset for s in plan.values()} == {"mnist"} and len(gan_challenges.image_plan("quick")) == 2
+
+
+def test_the_image_batch_plan_separates_batch_size_from_examples_seen():
+    plan = gan_challenges.image_batch_plan("full")
+    reference = gan_challenges.MNIST["batch_size"] * gan_challenges.MNIST_ITERATIONS["full"]
+    sizes = gan_challenges.IMAGE_BATCH_SIZES["full"]
+    examples = [s for name, s in plan.items() if "equal steps" not in name]
+    steps = [s for name, s in plan.items() if "equal examples" not in name]
+    assert sorted(s.batch_size for s in examples) == sorted(s.batch_size for s in steps) == sorted(sizes)
+    assert {s.batch_size * s.iterations for s in examples} == {reference}
+    assert {s.iterations for s in steps} == {gan_challenges.MNIST_ITERATIONS["full"]}
+    assert min(sizes) == 16 and max(sizes) == 512 and len(plan) == 2 * len(sizes) - 1   # the reference run is shared
+    assert {(s.d_steps, s.d_pretrain, s.g_lr == s.d_lr) for s in plan.values()} == {(1, 0, True)}   # the balanced GAN
 
 
 def test_a_run_repeats_with_its_seed():

@@ -65,8 +65,7 @@ REMEDIES = {
     "minibatch discrimination": dict(minibatch_discrimination=True),
     "feature matching": dict(feature_matching=True),
 }
-# The ring table has no minibatch-discrimination row (its shipped section predates the layer).
-RING_REMEDIES = tuple(name for name in REMEDIES if name != "minibatch discrimination")
+RING_REMEDIES = tuple(REMEDIES)
 # The image table: the case, the baseline and every remedy of the ring table (slowing D as one row, all
 # three causes undone), plus minibatch discrimination beside minibatch stddev.
 MNIST_REMEDIES = tuple(name for name in REMEDIES if name not in ("slow D: 1 D step per G step", "slow D: D lr = G lr"))
@@ -74,6 +73,10 @@ QUICK_REMEDIES = ("case study: strong D, saturating loss", "baseline: strong D, 
                   "slow D: all (1 step, equal lr, no pretraining)", "WGAN-GP (n_critic 5, lambda 10)")
 
 BATCH_SIZES = (32, 64, 128)                  # the exam's question, on the balanced GAN
+# The same question on images (issue 25): the balanced conv GAN from batch 16 to 512, at equal examples
+# seen (the reference, batch 64 x MNIST_ITERATIONS, shared by both regimes) and at equal steps. A larger
+# batch at equal steps sees more examples, so only the two regimes together separate batch size from data.
+IMAGE_BATCH_SIZES = {"quick": (16, 64), "full": (16, 32, 64, 128, 256, 512)}
 # The section plan's ranges, one knob at a time from the balanced GAN (batch size: BATCH_SIZES).
 SWEEP = {"lr 2e-4": dict(g_lr=2e-4), "lr 5e-4": dict(g_lr=5e-4), "lr 1e-3 (ring default)": dict(),
          "noise dim 100": dict(latent_dim=100), "noise dim 512": dict(latent_dim=512),
@@ -182,6 +185,25 @@ def image_plan(mode):
     return variants("mnist", config.pick(**MNIST_ITERATIONS, mode=mode), names)
 
 
+def image_batch_plan(mode):
+    """name -> Settings of the image batch table: :data:`IMAGE_BATCH_SIZES` at equal examples and at equal steps."""
+    from genlab import config
+
+    steps = config.pick(**MNIST_ITERATIONS, mode=mode)
+    reference = MNIST["batch_size"]
+    examples = reference * steps
+    plan = {}
+    for regime in ("equal examples", "equal steps"):
+        for b in config.pick(**IMAGE_BATCH_SIZES, mode=mode):
+            if b == reference:
+                name = f"batch {b} (reference: {steps:,} steps, {examples:,} examples)"
+            else:
+                name = f"batch {b}, {regime} ({examples // b if regime == 'equal examples' else steps:,} steps)"
+            plan.setdefault(name, settings("mnist", examples // b if regime == "equal examples" else steps,
+                                           dict(batch_size=b), strong=False))
+    return plan
+
+
 def finished_runs(section, plan):
     """(name, seed) -> (summary, curves) of the runs a saved image section holds with the plan's settings.
 
@@ -216,7 +238,7 @@ def image_section(plan, seeds, done, evaluator):
             "run_seconds": round(sum(summary["seconds"] for summary, _ in done.values()), 1)}
 
 
-def run_image_section(mode, section=None, save=None, progress=None, x_train=None):
+def run_image_section(mode, section=None, save=None, progress=None, x_train=None, plan=None):
     """The image table, run by run: each finished run goes to ``save``, runs already in ``section`` are skipped.
 
     Why: the full table takes longer than a working session; a run killed
@@ -229,11 +251,12 @@ def run_image_section(mode, section=None, save=None, progress=None, x_train=None
         save: called with the section after each finished run (e.g. to write the results file).
         progress: called with a line of text per run (e.g. print).
         x_train: the training digits (default: all 60,000 in full mode, the quick subset in quick).
+        plan: name -> Settings (default :func:`image_plan`; :func:`image_batch_plan` for the batch table).
     """
     from genlab import config, data
     from genlab.gan import experiments
 
-    plan, seeds = image_plan(mode), config.pick(**SEEDS, mode=mode)
+    plan, seeds = plan or image_plan(mode), config.pick(**SEEDS, mode=mode)
     evaluator = experiments.evaluator_for(next(iter(plan.values())), N_EVAL["mnist"])
     done = finished_runs(section, plan)
     if x_train is None:
