@@ -46,3 +46,23 @@ def test_bad_fid_every_is_a_usage_error(dcgan_benchmark, capsys):
     with pytest.raises(SystemExit) as exit_info:
         dcgan_benchmark.main(["--fid-every", "0"])
     assert exit_info.value.code == 2 and "--fid-every" in capsys.readouterr().err
+
+
+def test_pixel_models_speed_matches_parameters_and_records_every_batch_size(tmp_path):
+    spec = importlib.util.spec_from_file_location("pixel_models_speed",
+                                                  paths.REPO_ROOT / "benchmarks" / "pixel_models_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "speed.json"
+    module.main(["--blocks", "2", "--steps", "1", "--batch-sizes", "1", "4", "--sample-n", "2",
+                 "--sample-pixels", "2", "--out", str(out)])
+    record = __import__("json").loads(out.read_text())
+    cnn, rnn = record["networks"]["PixelCNN"], record["networks"]["PixelRNN (Row LSTM)"]
+    assert abs(rnn["parameters"] - cnn["parameters"]) <= 0.02 * cnn["parameters"]
+    assert rnn["sequential_steps_per_training_pass"] - cnn["sequential_steps_per_training_pass"] >= 28 - 7
+    assert set(record["training_ms_per_step"]) == {"1", "4"}
+    for by_network in record["training_ms_per_step"].values():
+        assert by_network["ratio PixelRNN / PixelCNN"] > 0
+        assert all(0 < row["min"] <= row["median"] <= row["max"] for name, row in by_network.items()
+                   if not name.startswith("ratio"))
+    assert record["sampling"]["ms_per_pixel"]["PixelCNN"]["seconds_per_image_batch"] > 0
