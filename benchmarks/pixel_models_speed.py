@@ -43,7 +43,7 @@ import numpy as np
 from genlab import config
 from genlab.models import pixelcnn
 
-OUTPUT = Path("data/results/pixel_models_speed.json")
+OUTPUT = Path("data") / "results" / "pixel_models_speed.json"
 
 
 def matched_units(target, low=1, high=512):

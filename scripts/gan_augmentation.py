@@ -1,7 +1,7 @@
 """Measure GAN data augmentation (notebook 06): test accuracy of a classifier trained on few labelled digits.
 
 Runs :func:`genlab.gan.augmentation.experiment` for every labelled-set size and
-seed of the mode and writes data/results/gan_augmentation.json: per seed and
+seed of the mode and writes gan_augmentation.json in data/results: per seed and
 arm the test accuracy (10,000 test digits) and seconds, the mean and spread
 over seeds, with the command, date, machine and settings. The file is rewritten
 after every finished (size, seed), marked "complete": false until the end;

@@ -5,7 +5,7 @@ For each seed: the progressive run (7x7, fade in 14x14, 14x14, fade in 28x28,
 every phase (the first seed's, for the notebook's grids) and its FID (genlab's space, N = progan.N_EVAL against the test
 digits, floor and ceiling at the same N); the direct run trains the same
 networks at 28x28 for as many updates in all and gets the same FID. Writes
-data/results/progressive_growing.json after each seed, with the command, date,
+progressive_growing.json in data/results after each seed, with the command, date,
 machine and seconds; ``--resume`` keeps the seeds the file holds.
 
     flock /tmp/genlab_heavy.lock .venv/bin/python scripts/progressive_growing.py --resume

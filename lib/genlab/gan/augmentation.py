@@ -20,7 +20,7 @@ of updates, in four arms:
 Test accuracy is measured on the 10,000 test digits, for several seeds (the
 labelled subset, the initialisation and the synthetic draws change with the
 seed). ``scripts/gan_augmentation.py`` writes the table to
-``data/results/gan_augmentation.json``; notebook 06 plots it.
+``gan_augmentation.json`` in data/results; notebook 06 plots it.
 """
 
 import numpy as np

@@ -11,7 +11,7 @@ with alpha rising linearly from 0 to 1 while D mirrors the blend on its input
 side and the real digits are blended the same way; then the new resolution
 trains on its own ("stabilize"). ``scripts/progressive_growing.py`` trains it
 against the same networks trained at 28x28 from the start for the same number
-of updates and writes ``data/results/progressive_growing.json``.
+of updates and writes ``progressive_growing.json`` in data/results.
 
 Scale: three resolutions with 64/32/16 feature maps, the non-saturating loss
 and minibatch stddev (the paper: 4x4 -> 1024x1024, WGAN-GP, equalized learning
