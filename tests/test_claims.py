@@ -6,6 +6,7 @@ tests/test_docs_generated.py (``genlab report --check`` covers every generated p
 
 import json
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -14,6 +15,7 @@ from genlab import paths
 from genlab.course import claims, report
 
 ROOT = paths.REPO_ROOT
+DEMO = Path("data", "results", "demo.json")   # a results file the tests below write
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +124,9 @@ def table_root(tmp_path):
     record = {"date": "2031-01-02", "machine": "test", "command": "python make.py",
               "table": {"complete": False, "runs_finished": 3, "runs_planned": 9,
                         "rows": [{"name": "baseline", "mean": {"FID": 42.0}}]}}
-    (tmp_path / "data" / "results" / "demo.json").write_text(json.dumps(record))
+    (tmp_path / DEMO).write_text(json.dumps(record))
 
-    def write(verdict="holds", file="data/results/demo.json", path="table.rows[name=baseline].mean.FID",
+    def write(verdict="holds", file=DEMO.as_posix(), path="table.rows[name=baseline].mean.FID",
               progress="table"):
         (tmp_path / claims.TABLE).write_text(ROW.format(verdict=verdict, file=file, path=path, progress=progress))
         return tmp_path
@@ -135,12 +137,12 @@ def test_a_figure_is_read_from_the_file_with_its_progress(table_root):
     text = claims.build(table_root())
     assert "| 1 | Something measurable. (*\"a phrase\"*, exam, Q1) |" in text
     assert "FID 42.0 (3 of 9 runs so far) | **holds**: because. |" in text
-    assert "- `data/results/demo.json`: date: 2031-01-02, machine: test, `python make.py`" in text
+    assert f"- `{DEMO.as_posix()}`: date: 2031-01-02, machine: test, `python make.py`" in text
 
 
 def test_a_missing_file_names_the_claim_and_the_file(table_root):
-    with pytest.raises(claims.ClaimError, match=r"claim 'demo'.*data/results/gone.json, which is missing"):
-        claims.build(table_root(file="data/results/gone.json"))
+    with pytest.raises(claims.ClaimError, match=r"claim 'demo'.*reads .*gone\.json, which is missing"):
+        claims.build(table_root(file=DEMO.with_name("gone.json").as_posix()))
 
 
 def test_a_missing_key_names_the_claim_the_file_and_the_path(table_root):
@@ -151,7 +153,7 @@ def test_a_missing_key_names_the_claim_the_file_and_the_path(table_root):
 def test_a_row_an_unfinished_file_lacks_is_pending_and_a_finished_file_makes_it_an_error(table_root):
     root = table_root(path="table.rows[name=remedy].mean.FID")
     assert "row not measured yet (3 of 9 runs so far)" in claims.build(root)
-    path = root / "data" / "results" / "demo.json"
+    path = root / DEMO
     record = json.loads(path.read_text())
     record["table"]["complete"] = True
     path.write_text(json.dumps(record))
@@ -166,7 +168,7 @@ def test_a_verdict_outside_the_fixed_set_is_an_error(table_root):
 
 def test_a_verdict_its_figures_no_longer_support_is_flagged(table_root):
     root = table_root()
-    path = root / "data" / "results" / "demo.json"
+    path = root / DEMO
     record = json.loads(path.read_text())
     record["table"]["rows"][0]["mean"]["FID"] = 420.0
     path.write_text(json.dumps(record))
