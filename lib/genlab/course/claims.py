@@ -253,11 +253,26 @@ def resolve_all(root="."):
     return [(row, [resolve(row, figure, files) for figure in row.get("figure", [])]) for row in load(root)], files
 
 
-def _source_line(name, record):
-    header = [f"{key}: {record[key]}" for key in ("date", "machine") if key in record]
+def _provenance(record):
+    """'date, machine, `command`' of one record (a file, its evaluation or one of its sections)."""
+    parts = [str(record[key]) for key in ("date", "machine") if key in record]
     if "command" in record:
-        header.append(f"`{str(record['command']).strip()}`")
-    return f"- `{name}`: " + ", ".join(header)
+        parts.append(f"`{str(record['command']).strip()}`")
+    return ", ".join(parts)
+
+
+def _source_lines(name, record):
+    """The files list: a file's own provenance, then its evaluation's and its sections' where they differ."""
+    lines = [f"- `{name}`: {_provenance(record)}"]
+    evaluation = record.get("evaluation")
+    if isinstance(evaluation, dict) and (evaluation.get("command") or evaluation.get("date")):
+        lines.append(f"  - evaluation: {_provenance(evaluation)}")
+    sections = record.get("sections")
+    if isinstance(sections, dict):
+        for key, section in sections.items():
+            if isinstance(section, dict) and (section.get("command") or section.get("date")):
+                lines.append(f"  - section `{key}`: {_provenance(section)}")
+    return lines
 
 
 def _cell(text):
@@ -321,5 +336,5 @@ def build(root="."):
         lines.append("")
     lines += ["## The files", ""]
     for name in sorted(files.loaded):
-        lines.append(_source_line(name, files.loaded[name]))
+        lines += _source_lines(name, files.loaded[name])
     return "\n".join(line.rstrip() for line in lines).rstrip() + "\n"
