@@ -57,8 +57,8 @@ lab: $(STAMP)
 assignments: $(STAMP)
 	$(PY) -m genlab assign build $(NOTEBOOKS) --out assignments
 
-# Regenerates docs/results.md and the generated parts of README.md and docs/testing.md from the
-# recorded files (data/pretrained/*.json, data/results/*.json); fast, no TensorFlow.
+# Regenerates docs/results.md, docs/claims.md and the generated parts of README.md and docs/testing.md
+# from the recorded files (data/pretrained/*.json, data/results/*.json, data/claims.toml); fast, no TensorFlow.
 report: $(STAMP)
 	$(PY) -m genlab report
 

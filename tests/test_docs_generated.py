@@ -1,4 +1,4 @@
-"""The generated pages (docs/results.md, the README's and docs/testing.md's tables) match the recorded files.
+"""The generated pages (docs/results.md, docs/claims.md, the README's and docs/testing.md's tables) match the recorded files.
 
 genlab.course.report, results_page, pages and markdown: a page is regenerated
 from data/pretrained/*.json and data/results/*.json only, fast and without
@@ -41,7 +41,8 @@ def repo_copy(tmp_path):
         (tmp_path / folder).mkdir(parents=True)
         for path in (ROOT / folder).glob("*.json"):
             shutil.copy(path, tmp_path / folder / path.name)
-    for name in ("README.md", "docs/testing.md", "docs/results.md", "lib/genlab/registry.py", "data/mnist_classifier.json"):
+    for name in ("README.md", "docs/testing.md", "docs/results.md", "docs/claims.md", "data/claims.toml",
+                 "lib/genlab/registry.py", "data/mnist_classifier.json"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")

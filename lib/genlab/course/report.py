@@ -4,7 +4,8 @@ Why this module exists: every figure in the documentation must come from a
 run that actually happened. Two commands:
 
 * ``genlab report`` (``make report``) regenerates docs/results.md
-  (:mod:`genlab.course.results_page`) and the generated blocks of README.md
+  (:mod:`genlab.course.results_page`), docs/claims.md (the course's claims
+  beside their measured figures, :mod:`genlab.course.claims`) and the generated blocks of README.md
   and docs/testing.md (:mod:`genlab.course.pages`) from the recorded files
   only, in under a second and without TensorFlow; ``genlab report --check``
   exits 1 when a committed page differs from what the files produce (the test
@@ -134,10 +135,10 @@ def _fid_plot(rows, path):
 
 def pages(root):
     """{path relative to root: text} of every generated page, from the recorded files under ``root``."""
-    from genlab.course import pages as blocks, results_page
+    from genlab.course import claims, pages as blocks, results_page
 
     root = Path(root)
-    texts = {results_page.PAGE: results_page.build(root)}
+    texts = {results_page.PAGE: results_page.build(root), claims.PAGE: claims.build(root)}
     for page, page_blocks in blocks.BLOCKS.items():
         path = root / page
         if not path.is_file():
@@ -155,8 +156,8 @@ def main(argv=None):
     from genlab import paths
 
     parser = argparse.ArgumentParser(
-        prog="genlab report", description="Regenerate docs/results.md and the generated parts of README.md "
-        "and docs/testing.md from data/pretrained/*.json and data/results/*.json. "
+        prog="genlab report", description="Regenerate docs/results.md, docs/claims.md and the generated parts of "
+        "README.md and docs/testing.md from data/pretrained/*.json, data/results/*.json and data/claims.toml. "
         "'genlab report --evaluate --help': evaluate every registered model now.")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a page is out of date")
     parser.add_argument("--root", default=str(paths.REPO_ROOT), help="the repository (default: this one)")
