@@ -26,3 +26,20 @@ def _mode_unchanged():
             os.environ["GENLAB_MODE"] = before
         pytest.fail(f"GENLAB_MODE changed from {before!r} to {after!r} during the test; restore it "
                     "(monkeypatch.setenv) or set it only under `if __name__ == '__main__'`")
+
+
+@pytest.fixture
+def load_script():
+    """``load_script("scripts/name.py")``: a script or benchmark of the repository, imported as a module."""
+    import importlib.util
+
+    from genlab import paths
+
+    def load(relative):
+        path = paths.REPO_ROOT / relative
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -48,11 +48,8 @@ def test_bad_fid_every_is_a_usage_error(dcgan_benchmark, capsys):
     assert exit_info.value.code == 2 and "--fid-every" in capsys.readouterr().err
 
 
-def test_pixel_models_speed_matches_parameters_and_records_every_batch_size(tmp_path):
-    spec = importlib.util.spec_from_file_location("pixel_models_speed",
-                                                  paths.REPO_ROOT / "benchmarks" / "pixel_models_speed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_pixel_models_speed_matches_parameters_and_records_every_batch_size(tmp_path, load_script):
+    module = load_script("benchmarks/pixel_models_speed.py")
     out = tmp_path / "speed.json"
     module.main(["--blocks", "2", "--steps", "1", "--batch-sizes", "1", "4", "--sample-n", "2",
                  "--sample-pixels", "2", "--out", str(out)])

@@ -1,12 +1,10 @@
 """GAN data augmentation (genlab.gan.augmentation, scripts/gan_augmentation.py): the experiment's parts."""
 
-import importlib.util
 import json
 
 import numpy as np
 import pytest
 
-from genlab import paths
 from genlab.gan import augmentation
 
 
@@ -43,11 +41,8 @@ def test_summary_gives_mean_and_spread_per_size_and_arm():
     assert "real + cGAN (same labels)" not in table["100"]
 
 
-def test_the_script_refuses_to_overwrite_or_resume_other_settings(tmp_path):
-    spec = importlib.util.spec_from_file_location("gan_augmentation",
-                                                  paths.REPO_ROOT / "scripts" / "gan_augmentation.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+def test_the_script_refuses_to_overwrite_or_resume_other_settings(tmp_path, load_script):
+    script = load_script("scripts/gan_augmentation.py")
     out = tmp_path / "aug.json"
     out.write_text(json.dumps({"settings": {"labelled": [5]}, "rows": [], "seconds": 0}))
     with pytest.raises(SystemExit, match="exists"):
