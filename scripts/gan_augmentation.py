@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from genlab import config, paths, pretrained
+from genlab import config, paths, pretrained, runs
 from genlab.gan import augmentation
 
 OUTPUT = paths.REPO_ROOT / "data" / "results" / "gan_augmentation.json"
@@ -42,14 +42,9 @@ def main(argv=None):
                            "subset_gan_iterations": config.pick(**augmentation.SUBSET_GAN_ITERATIONS, mode=mode),
                            "synthetic_per_class": augmentation.SYNTHETIC_PER_CLASS},
               "rows": [], "seconds": 0.0}
-    if args.resume and args.out.exists():
-        earlier = json.loads(args.out.read_text())
-        if earlier.get("settings") != record["settings"]:
-            sys.exit(f"{args.out} was made with other settings ({earlier.get('settings')}); "
-                     "run without --resume to start again (move the file away first to keep it)")
+    earlier = runs.continue_results(args.out, record["settings"], args.resume)
+    if earlier:
         record["rows"], record["seconds"] = earlier["rows"], earlier["seconds"]
-    elif args.out.exists() and not args.resume:
-        sys.exit(f"{args.out} exists: pass --resume to continue it, or move it away to start again")
 
     shipped = pretrained.load("cgan_mnist")
     done = {(row["labelled"], row["seed"]) for row in record["rows"]}

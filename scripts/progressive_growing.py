@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genlab import config, data, evaluation, paths
+from genlab import config, data, evaluation, paths, runs
 from genlab.models import progan
 
 OUTPUT = paths.REPO_ROOT / "data" / "results" / "progressive_growing.json"
@@ -41,12 +41,8 @@ def main(argv=None):
     record = {"what": "progressive growing (notebook 10) against the same GAN at 28x28 from the start",
               "command": "python scripts/progressive_growing.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "settings": settings, "runs": [], "seconds": 0.0}
-    if args.out.exists():
-        if not args.resume:
-            sys.exit(f"{args.out} exists: pass --resume to continue it, or move it away to start again")
-        earlier = json.loads(args.out.read_text())
-        if earlier.get("settings") != settings:
-            sys.exit(f"{args.out} was made with other settings; move it away to start again")
+    earlier = runs.continue_results(args.out, settings, args.resume)
+    if earlier:
         record["runs"], record["seconds"] = earlier["runs"], earlier["seconds"]
     (x_train, _), _ = data.load_mnist(mode=mode)
     images = data.scale_images(x_train)

@@ -30,7 +30,7 @@ def _mode_unchanged():
 
 @pytest.fixture
 def load_script():
-    """``load_script("scripts/name.py")``: a script or benchmark of the repository, imported as a module."""
+    """``load_script("scripts/<name>.py")``: a script or benchmark of the repository, imported as a module."""
     import importlib.util
 
     from genlab import paths

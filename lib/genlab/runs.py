@@ -140,3 +140,24 @@ def git_commit(repo=paths.REPO_ROOT):
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + ("+changes" if dirty else "")
+
+
+def continue_results(path, settings, resume):
+    """The earlier record of an experiment's results file to continue, or None to start afresh.
+
+    Why: an experiment script (``scripts/gan_augmentation.py``, ...) saves its
+    results file after every finished piece so a killed run loses one piece;
+    run again it must neither overwrite what was measured nor mix pieces
+    measured with other settings. Raises ``SystemExit`` with what to do when the
+    file exists and ``resume`` is false, or when its ``"settings"`` differ.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    if not resume:
+        raise SystemExit(f"{path} exists: pass --resume to continue it, or move it away to start again")
+    earlier = json.loads(path.read_text())
+    if earlier.get("settings") != settings:
+        raise SystemExit(f"{path} was made with other settings ({earlier.get('settings')}); "
+                         "move it away to start again")
+    return earlier
