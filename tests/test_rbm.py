@@ -107,6 +107,36 @@ def test_gibbs_sampling_reaches_the_enumerated_marginal():
     assert 0.5 * np.abs(empirical - joint(model).sum(axis=1)).sum() < 0.05
 
 
+def test_an_interrupted_training_resumes_exactly_from_its_checkpoint(tmp_path, monkeypatch):
+    grey = np.random.default_rng(0).random((200, 12)).astype("float32")     # grey levels: stochastic batches
+    settings = dict(iterations=40, seed=3, k=1, persistent=True, batch_size=16, stochastic=True)
+
+    def new_rbm():                                              # the same starting weights every time
+        model = rbm_module.RBM(12, 5)
+        model.W.assign(np.random.default_rng(1).normal(scale=0.1, size=(12, 5)).astype("float32"))
+        return model
+
+    whole = rbm_module.train_rbm(new_rbm(), grey, **settings)
+    update, calls = rbm_module.cd_update, []
+
+    def dies_at_update_25(*args):
+        calls.append(1)
+        if len(calls) > 25:
+            raise KeyboardInterrupt("the session ended")
+        return update(*args)
+
+    checkpoint = tmp_path / "rbm_training.npz"
+    monkeypatch.setattr(rbm_module, "cd_update", dies_at_update_25)
+    with pytest.raises(KeyboardInterrupt):
+        rbm_module.train_rbm(new_rbm(), grey, checkpoint=checkpoint, checkpoint_every=10, **settings)
+    monkeypatch.setattr(rbm_module, "cd_update", update)
+    assert int(np.load(checkpoint)["iteration"]) == 20          # the last checkpoint before it died
+    resumed = rbm_module.train_rbm(rbm_module.RBM(12, 5), grey, checkpoint=checkpoint, checkpoint_every=10, **settings)
+    assert np.array_equal(resumed.W.numpy(), whole.W.numpy()) and np.array_equal(resumed.c.numpy(), whole.c.numpy())
+    fresh = rbm_module.train_rbm(new_rbm(), grey, **{**settings, "iterations": 20})
+    assert not np.allclose(fresh.W.numpy(), whole.W.numpy())    # the last 20 updates did change the weights
+
+
 def test_dbn_builder_shapes_and_initialisation_from_the_stack():
     stack = [rbm_module.RBM(784, 500), rbm_module.RBM(500, 250)]
     model = rbm_module.build_dbn_classifier()
