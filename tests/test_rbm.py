@@ -158,3 +158,29 @@ def test_the_shipped_rbm_scores_what_its_manifest_records():
     assert float(result["samples"]["FID"]) == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
     assert recorded["values"]["samples"]["FID"] < recorded["values"]["uniform noise (ceiling)"]["FID"] / 2
     assert info["settings"]["persistent"] is True and info["settings"]["sample_steps"] == rbm_module.SAMPLE_STEPS
+
+
+def test_the_shipped_rbm_has_the_log_likelihood_its_manifest_records():
+    """The recorded AIS figure: its free-energy term reproduced exactly, its log Z by a short, cheap AIS run."""
+    from genlab import data, partition
+
+    record = pretrained.info("rbm_mnist")["likelihood"]
+    shipped = record["ais"]
+    model = pretrained.load("rbm_mnist")
+    _, (x_test, _) = data.load_binarized_mnist(mode="full")
+    test01 = x_test.reshape(len(x_test), -1)
+    assert record["n"] == len(test01) == 10_000
+    mean = float(-partition.free_energy(model, test01).mean())
+    assert mean == pytest.approx(shipped["mean_negative_free_energy"], abs=1e-3)
+    assert shipped["nats"] == pytest.approx(mean - shipped["log_z"]["log_z"], abs=0.02)
+    assert shipped["log_z"]["intermediate_distributions"] == len(partition.linear_schedule()) - 1
+    (x_train, _), _ = data.load_binarized_mnist(mode="full")
+    # 3,000 temperatures and 32 runs land within about 1.5 nats of the recorded 14,500 and 100 (measured over
+    # seeds); plain importance sampling from the base rate misses by over 100.
+    quick = partition.ais_log_partition(model, betas=partition.linear_schedule(((0.5, 200), (0.9, 800), (1.0, 2000))),
+                                        runs=32, base_biases=partition.base_rate_biases(x_train.reshape(60000, -1) / 255),
+                                        seed=0)
+    assert abs(quick.log_z - shipped["log_z"]["log_z"]) < 2.0
+    # The issue's target for an RBM trained by persistent CD: better than -100 nats across AIS's error range.
+    assert record["trained_with"].startswith("persistent") and shipped["lower_3_std"] > -100
+    assert record["cd1_same_updates"]["nats"] < shipped["nats"]
