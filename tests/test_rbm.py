@@ -107,6 +107,36 @@ def test_gibbs_sampling_reaches_the_enumerated_marginal():
     assert 0.5 * np.abs(empirical - joint(model).sum(axis=1)).sum() < 0.05
 
 
+def test_an_interrupted_training_resumes_exactly_from_its_checkpoint(tmp_path, monkeypatch):
+    grey = np.random.default_rng(0).random((200, 12)).astype("float32")     # grey levels: stochastic batches
+    settings = dict(iterations=40, seed=3, k=1, persistent=True, batch_size=16, stochastic=True)
+
+    def new_rbm():                                              # the same starting weights every time
+        model = rbm_module.RBM(12, 5)
+        model.W.assign(np.random.default_rng(1).normal(scale=0.1, size=(12, 5)).astype("float32"))
+        return model
+
+    whole = rbm_module.train_rbm(new_rbm(), grey, **settings)
+    update, calls = rbm_module.cd_update, []
+
+    def dies_at_update_25(*args):
+        calls.append(1)
+        if len(calls) > 25:
+            raise KeyboardInterrupt("the session ended")
+        return update(*args)
+
+    checkpoint = tmp_path / "rbm_training.npz"
+    monkeypatch.setattr(rbm_module, "cd_update", dies_at_update_25)
+    with pytest.raises(KeyboardInterrupt):
+        rbm_module.train_rbm(new_rbm(), grey, checkpoint=checkpoint, checkpoint_every=10, **settings)
+    monkeypatch.setattr(rbm_module, "cd_update", update)
+    assert int(np.load(checkpoint)["iteration"]) == 20          # the last checkpoint before it died
+    resumed = rbm_module.train_rbm(rbm_module.RBM(12, 5), grey, checkpoint=checkpoint, checkpoint_every=10, **settings)
+    assert np.array_equal(resumed.W.numpy(), whole.W.numpy()) and np.array_equal(resumed.c.numpy(), whole.c.numpy())
+    fresh = rbm_module.train_rbm(new_rbm(), grey, **{**settings, "iterations": 20})
+    assert not np.allclose(fresh.W.numpy(), whole.W.numpy())    # the last 20 updates did change the weights
+
+
 def test_dbn_builder_shapes_and_initialisation_from_the_stack():
     stack = [rbm_module.RBM(784, 500), rbm_module.RBM(500, 250)]
     model = rbm_module.build_dbn_classifier()
@@ -128,3 +158,29 @@ def test_the_shipped_rbm_scores_what_its_manifest_records():
     assert float(result["samples"]["FID"]) == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
     assert recorded["values"]["samples"]["FID"] < recorded["values"]["uniform noise (ceiling)"]["FID"] / 2
     assert info["settings"]["persistent"] is True and info["settings"]["sample_steps"] == rbm_module.SAMPLE_STEPS
+
+
+def test_the_shipped_rbm_has_the_log_likelihood_its_manifest_records():
+    """The recorded AIS figure: its free-energy term reproduced exactly, its log Z by a short, cheap AIS run."""
+    from genlab import data, partition
+
+    record = pretrained.info("rbm_mnist")["likelihood"]
+    shipped = record["ais"]
+    model = pretrained.load("rbm_mnist")
+    _, (x_test, _) = data.load_binarized_mnist(mode="full")
+    test01 = x_test.reshape(len(x_test), -1)
+    assert record["n"] == len(test01) == 10_000
+    mean = float(-partition.free_energy(model, test01).mean())
+    assert mean == pytest.approx(shipped["mean_negative_free_energy"], abs=1e-3)
+    assert shipped["nats"] == pytest.approx(mean - shipped["log_z"]["log_z"], abs=0.02)
+    assert shipped["log_z"]["intermediate_distributions"] == len(partition.linear_schedule()) - 1
+    (x_train, _), _ = data.load_binarized_mnist(mode="full")
+    # 3,000 temperatures and 32 runs land within about 1.5 nats of the recorded 14,500 and 100 (measured over
+    # seeds); plain importance sampling from the base rate misses by over 100.
+    quick = partition.ais_log_partition(model, betas=partition.linear_schedule(((0.5, 200), (0.9, 800), (1.0, 2000))),
+                                        runs=32, base_biases=partition.base_rate_biases(x_train.reshape(60000, -1) / 255),
+                                        seed=0)
+    assert abs(quick.log_z - shipped["log_z"]["log_z"]) < 2.0
+    # The issue's target for an RBM trained by persistent CD: better than -100 nats across AIS's error range.
+    assert record["trained_with"].startswith("persistent") and shipped["lower_3_std"] > -100
+    assert record["cd1_same_updates"]["nats"] < shipped["nats"]

@@ -4,29 +4,27 @@ Why it exists: notebook 12 (``notebooks/12_boltzmann_rbm_dbn.ipynb``) teaches th
 RBM from first principles (energy, p(h|v), p(v|h), contrastive divergence, free
 energy) and writes those pieces out itself; the tests (conditionals and free
 energy against enumeration, CD-1 raising the exact likelihood of a tiny model),
-the registry, the shipped weights (``rbm_mnist``) and the DBN pre-training table
+the registry, the shipped weights (``rbm_mnist``, with its test log-likelihood by
+AIS, :mod:`genlab.partition`) and the DBN pre-training table
 (``data/results/dbn_pretraining.json``) build the same model from here. Every
 RBM and DBN setting is defined here once; notebook 12's Hyperparameters cell
 reads them and ``tests/test_notebooks.py`` keeps it equal to them.
 
 An RBM is not trained by backpropagation, so it is a small ``keras.Model`` that
-only *holds* its weights W, b (visible biases) and c (hidden biases), so that
-``save_weights``/``load_weights`` and ``genlab.pretrained`` work as for every
-other family; :func:`cd_update` changes them with the CD-k (or persistent CD)
-estimate of the log-likelihood gradient.
-
-The DBN table is produced by code, not typed in::
-
-    python -m genlab.models.rbm dbn-table --mode full      # -> data/results/dbn_pretraining.json
+only *holds* W, b (visible biases) and c (hidden biases), so that weights save and
+load as for every other family; :func:`cd_update` changes them with the CD-k (or
+persistent CD) estimate of the log-likelihood gradient. The DBN table is made by
+``python -m genlab.models.rbm dbn-table --mode full`` (-> data/results/dbn_pretraining.json).
 """
 
 import json
+import pathlib
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
+from genlab import partition, quiet  # noqa: F401  (quiet: imports TensorFlow without its start-up logs)
 
 NOTEBOOK = "12_boltzmann_rbm_dbn"
 SEED = 42
@@ -36,7 +34,9 @@ BATCH_SIZE = 64
 LEARNING_RATE = 0.05            # plain SGD on the CD estimate (Hinton's practical guide: ~0.1 for binary units)
 CD_K = 1                        # Gibbs steps of the negative phase
 PERSISTENT = True               # the shipped RBM uses persistent CD (Tieleman, 2008): better samples
-ITERATIONS = {"quick": 150, "full": 6000}      # parameter updates; config.pick(**ITERATIONS)
+ITERATIONS = {"quick": 150, "full": 60000}     # parameter updates; config.pick(**ITERATIONS); full: 64 epochs
+STOCHASTIC_BINARIZATION = True  # the shipped RBM sees a fresh Bernoulli(grey / 255) draw of each batch
+CHECKPOINT_EVERY = 5000         # updates between the shipped run's checkpoints (train(checkpoint_dir=...))
 SAMPLE_STEPS = 500              # Gibbs steps per sample of the registry's sampler
 # The DBN: greedy layer-wise pre-training (CD-1), then supervised fine-tuning on few labels.
 DBN_LAYERS = (500, 250)
@@ -47,7 +47,8 @@ FINE_TUNE_LEARNING_RATE = 1e-3
 DBN_SEEDS = {"quick": (0,), "full": (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)}
 # What ships (genlab.pretrained, scripts/train_pretrained.py): the MNIST RBM and these settings.
 SHIPPED_BUILDER = "build_rbm"
-MANIFEST_SETTINGS = ("N_HIDDEN", "BATCH_SIZE", "LEARNING_RATE", "CD_K", "PERSISTENT", "SAMPLE_STEPS")
+MANIFEST_SETTINGS = ("N_HIDDEN", "BATCH_SIZE", "LEARNING_RATE", "CD_K", "PERSISTENT", "STOCHASTIC_BINARIZATION",
+                     "SAMPLE_STEPS")
 
 
 class RBM(keras.Model):
@@ -139,16 +140,34 @@ def cd_update(rbm, v_data, v_chain, k, learning_rate, seed):
 
 
 def train_rbm(rbm, data01, iterations, seed=SEED, k=CD_K, persistent=False, learning_rate=LEARNING_RATE,
-              batch_size=BATCH_SIZE, progress=False):
-    """Train ``rbm`` in place on the (N, n_visible) array ``data01`` with CD-k or persistent CD; returns it."""
+              batch_size=BATCH_SIZE, progress=False, stochastic=False, checkpoint=None, checkpoint_every=None):
+    """Train ``rbm`` in place on the (N, n_visible) array ``data01`` with CD-k or persistent CD; returns it.
+
+    ``stochastic``: ``data01`` holds grey levels in [0, 1], each batch a fresh Bernoulli draw of them.
+    ``checkpoint``: a ``.npz`` written every ``checkpoint_every`` updates (weights, chains, position,
+    random state) and resumed from when it exists: an interrupted run continues exactly.
+    """
     data01 = np.asarray(data01, dtype="float32")
     rng = np.random.default_rng(seed)
-    chain = tf.constant(data01[rng.choice(len(data01), batch_size, replace=False)])
-    order, position = rng.permutation(len(data01)), 0
-    for iteration in range(int(iterations)):
+
+    def draw(rows):
+        return (rng.random(rows.shape, dtype=np.float32) < rows).astype("float32") if stochastic else rows
+
+    chain = tf.constant(draw(data01[rng.choice(len(data01), batch_size, replace=False)]))
+    order, position, first = rng.permutation(len(data01)), 0, 0
+    if checkpoint is not None and pathlib.Path(checkpoint).is_file():
+        saved = np.load(checkpoint)
+        for weight, name in ((rbm.W, "W"), (rbm.b, "b"), (rbm.c, "c")):
+            weight.assign(saved[name])
+        chain, order = tf.constant(saved["chain"]), saved["order"]
+        position, first = int(saved["position"]), int(saved["iteration"])
+        rng.bit_generator.state = json.loads(str(saved["rng"]))
+        if progress:
+            print(f"resumed from {checkpoint} at update {first:,}", flush=True)
+    for iteration in range(first, int(iterations)):
         if position + batch_size > len(order):          # a new epoch: reshuffle
             order, position = rng.permutation(len(data01)), 0
-        batch = tf.constant(data01[order[position:position + batch_size]])
+        batch = tf.constant(draw(data01[order[position:position + batch_size]]))
         position += batch_size
         # Linear decay to zero: persistent chains need a shrinking step to follow the model.
         rate = learning_rate * (1.0 - iteration / iterations) if persistent else learning_rate
@@ -158,6 +177,13 @@ def train_rbm(rbm, data01, iterations, seed=SEED, k=CD_K, persistent=False, lear
         if progress and (iteration + 1) % 500 == 0:
             error = float(tf.reduce_mean(tf.square(batch - rbm(batch))))
             print(f"iteration {iteration + 1}/{iterations}: reconstruction error {error:.4f}", flush=True)
+        if checkpoint is not None and checkpoint_every and (iteration + 1) % checkpoint_every == 0:
+            partial = pathlib.Path(checkpoint).with_suffix(".partial.npz")     # written whole, then renamed
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(partial, W=rbm.W.numpy(), b=rbm.b.numpy(), c=rbm.c.numpy(), chain=np.asarray(chain),
+                     order=order, position=position, iteration=iteration + 1,
+                     rng=json.dumps(rng.bit_generator.state))
+            partial.replace(checkpoint)
     return rbm
 
 
@@ -172,19 +198,52 @@ def gibbs_chain(rbm, v, steps, seed):
     return v, probability
 
 
-def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
-    """Train the MNIST RBM with notebook 12's settings for ``mode``; returns it.
+def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False,
+          k=CD_K, persistent=PERSISTENT):
+    """Train the MNIST RBM with notebook 12's settings for ``mode`` (or another ``k``/``persistent``); returns it.
 
-    Used by the registry and ``scripts/train_pretrained.py`` (the shipped weights).
-    Training takes a few minutes on a CPU, so ``checkpoint_dir`` is not used.
+    Used by the registry, ``scripts/train_pretrained.py`` (the shipped weights) and
+    :func:`likelihood`'s CD-1 comparison. Each batch is binarized afresh, as the likelihood
+    benchmark's test digits are (``data.load_binarized_mnist``). With ``checkpoint_dir`` the
+    run checkpoints every ``CHECKPOINT_EVERY`` updates and resumes from there.
     """
     from genlab import config, data
 
     config.seed_everything(seed)
     (x_train, _), _ = data.load(dataset, mode=config.check_mode(mode))
-    rbm = build_rbm()
-    return train_rbm(rbm, binarize(x_train), iterations or config.pick(**ITERATIONS, mode=mode), seed=seed,
-                     k=CD_K, persistent=PERSISTENT, progress=progress)
+    images = (np.asarray(x_train, "float32").reshape(len(x_train), -1) / 255.0 if STOCHASTIC_BINARIZATION
+              else binarize(x_train))
+    checkpoint = None if checkpoint_dir is None else pathlib.Path(checkpoint_dir) / "rbm_training.npz"
+    return train_rbm(build_rbm(), images, iterations or config.pick(**ITERATIONS, mode=mode), seed=seed, k=k,
+                     persistent=persistent, progress=progress, stochastic=STOCHASTIC_BINARIZATION,
+                     checkpoint=checkpoint, checkpoint_every=CHECKPOINT_EVERY)
+
+
+def likelihood(model, dataset="mnist", seed=SEED, mode="full", schedule=None, runs=partition.RUNS, cd1=True):
+    """The test log-likelihood a manifest records (scripts/train_pretrained.py), in nats, on binarized MNIST.
+
+    log Z by AIS (:func:`genlab.partition.binarized_mnist_likelihood`, by default the paper's
+    14,500 temperatures and 100 runs) with its 3-standard-error bounds; with ``cd1``, the same
+    for an RBM trained now by plain CD-1 with the same updates and settings (not shipped).
+    """
+    import time
+
+    from genlab import config
+
+    if dataset != "mnist":
+        raise ValueError("the RBM's likelihood is measured on binarized MNIST only")
+    record = partition.binarized_mnist_likelihood(model, schedule, runs, seed, mode)
+    result = {"metric": "test log-likelihood (nats), log Z by AIS", "value": record["nats"],
+              "trained_with": f"{'persistent ' if PERSISTENT else ''}CD-{CD_K}", "ais": record}
+    if cd1:
+        start, iterations = time.time(), config.pick(**ITERATIONS, mode=mode)
+        cd1 = partition.binarized_mnist_likelihood(train(dataset, mode, seed, k=1, persistent=False, progress=True,
+                                                         iterations=iterations), schedule, runs, seed, mode)
+        result["cd1_same_updates"] = {**{key: cd1[key] for key in cd1 if key not in ("data", "exact")},
+                                      "trained_with": f"CD-1 (not persistent), {iterations:,} updates, otherwise the "
+                                                      "shipped settings", "seconds": round(time.time() - start)}
+    return {**result, "anchors_nats": partition.PUBLISHED_MNIST_NATS, "n": record["n"], "data": record.pop("data"),
+            "exact": record.pop("exact")}
 
 
 def sampler(rbm, steps=SAMPLE_STEPS):
