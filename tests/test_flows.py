@@ -220,3 +220,37 @@ def test_the_shipped_flow_reproduces_its_manifest():
     assert fid["samples"] < fid["uniform noise (ceiling)"]
     assert info["settings"]["iterations"] == flows.ITERATIONS["full"]
     assert math.isfinite(info["train_seconds"])
+
+
+def test_training_resumes_from_its_checkpoint(tmp_path):
+    """A run cut off after its first checkpoint continues from it: weights and optimizer step come back."""
+    import keras
+
+    from genlab import callbacks
+
+    class CutOff(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if int(self.model.optimizer.iterations.numpy()) == 3:
+                raise KeyboardInterrupt("cut off")
+
+    images = np.random.default_rng(19).integers(0, 256, size=(64, 4, 4)).astype(np.uint8)
+    dataset = tf.data.Dataset.from_tensor_slices(flow_layers.dequantize(images)).repeat().batch(8)
+
+    def run(extra):
+        flow = flows.build_image_flow((4, 4, 1), filters=(4, 4, 4), blocks=1, checkerboard=1, channel=1, final=1)
+        flows.compile_flow(flow, iterations=6)
+        flow.fit(dataset, epochs=3, steps_per_epoch=2, verbose=0,
+                 callbacks=callbacks.standard(tmp_path, progress=False) + extra)
+        return flow
+
+    class Count(keras.callbacks.Callback):
+        batches = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            Count.batches += 1
+
+    with pytest.raises(KeyboardInterrupt):
+        run([CutOff()])
+    resumed = run([Count()])
+    assert Count.batches == 4, "the resumed run starts after its checkpoint (epoch 1 of 3), not from the beginning"
+    assert int(resumed.optimizer.iterations.numpy()) == 6, "and the optimizer's step count (the schedule) comes back"

@@ -47,6 +47,10 @@ CLIP_NORM = 50.0             # global gradient norm (the loss is in bits/dim)
 ITERATIONS = {"quick": 20, "full": 5000}   # optimizer steps on MNIST; config.pick(**ITERATIONS)
 CURVE_EVERY, CURVE_N = 400, 1000           # test bits/dim on the first CURVE_N test digits, every CURVE_EVERY steps
 STEPS_PER_CHECKPOINT = 200
+# Published test bits/dim on MNIST (uniformly dequantized 8-bit digits), as tabulated by Grathwohl et al.
+# (2019, FFJORD, table 2); trained far longer than this budget allows, on GPUs.
+ANCHORS = {"MAF (Papamakarios et al. 2017)": 1.89, "Real NVP (Dinh et al. 2017)": 1.06,
+           "Glow (Kingma and Dhariwal 2018)": 1.05, "FFJORD (Grathwohl et al. 2019)": 0.99}
 # What ships (genlab.pretrained, scripts/train_pretrained.py): the MNIST flow and these settings.
 SHIPPED_BUILDER = "build_mnist_flow"
 MANIFEST_SETTINGS = ("IMAGE_SHAPE", "CHECKERBOARD_COUPLINGS", "CHANNEL_COUPLINGS", "FINAL_COUPLINGS", "FILTERS",
@@ -357,6 +361,7 @@ def likelihood(flow, dataset="mnist", seed=SEED):
     return {"metric": "bits/dim", "value": round(flow_layers.bits_per_dim(flow, x_test, seed=seed), 4),
             "data": f"held-out {dataset} digits, 28x28, 256 levels, uniform dequantization (one draw per image)",
             "n": len(x_test), "exact": "upper bound on the discrete NLL, in expectation over the dequantization noise",
+            "anchors_bits_per_dim": ANCHORS,
             "baseline": {"name": "independent pixels (256-level histogram per pixel, add-one smoothing, fitted on "
                                  f"the {len(x_train):,} training digits)",
                          "value": round(flow_layers.independent_pixel_bits_per_dim(x_train, x_test), 4), "exact": "exact"}}
