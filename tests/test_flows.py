@@ -210,8 +210,11 @@ def test_the_shipped_flow_reproduces_its_manifest():
     flow = pretrained.load("realnvp_mnist")
     recorded = info["likelihood"]
     likelihood = flows.likelihood(flow, seed=info["settings"]["seed"])
+    assert likelihood["n"] == recorded["n"] == 10_000
     assert likelihood["value"] == pytest.approx(recorded["value"], abs=1e-3)
+    assert likelihood["baseline"]["value"] == pytest.approx(recorded["baseline"]["value"], abs=1e-4)
     assert likelihood["value"] < 8.0, "a trained flow beats the uniform density's 8 bits/dim"
+    assert info["settings"]["image_shape"] == list(flows.IMAGE_SHAPE) and info["settings"]["filters"] == list(flows.FILTERS)
     evaluation_ = info["evaluation_check"]
     samples = registry.get("realnvp_mnist").sampler()(evaluation_["n"], seed=evaluation_["seed"])
     result = evaluation.evaluate(samples, "mnist", n=evaluation_["n"], seed=evaluation_["seed"], which=("FID",))
