@@ -44,7 +44,7 @@ BATCH_SIZE = 64
 LEARNING_RATE = 1e-3         # Adam, after WARMUP_STEPS of linear warm-up, then cosine decay to 0
 WARMUP_STEPS = 200
 CLIP_NORM = 50.0             # global gradient norm (the loss is in bits/dim)
-ITERATIONS = {"quick": 20, "full": 7000}   # optimizer steps on MNIST; config.pick(**ITERATIONS)
+ITERATIONS = {"quick": 10, "full": 7000}   # optimizer steps on MNIST; config.pick(**ITERATIONS)
 CURVE_EVERY, CURVE_N = 400, 1000           # test bits/dim on the first CURVE_N test digits, every CURVE_EVERY steps
 STEPS_PER_CHECKPOINT = 200
 # Published test bits/dim on MNIST (uniformly dequantized 8-bit digits), as tabulated by Grathwohl et al.
