@@ -183,12 +183,12 @@ def test_report_writes_the_page_and_check_sees_a_changed_figure(tmp_path, capsys
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     assert report.main(["--check", "--root", str(tmp_path)]) == 0
-    path = tmp_path / "data" / "results" / "pixelcnn_steps.json"
+    path = tmp_path / "data" / "results" / "pixel_models_speed.json"
     record = json.loads(path.read_text())
-    record["networks"]["PixelCNN (lesson)"]["ms_per_step_median"] = 250.0
+    record["training_ms_per_step"]["1"]["ratio PixelRNN / PixelCNN"] = 0.5
     path.write_text(json.dumps(record))
     assert report.main(["--check", "--root", str(tmp_path)]) == 1
     assert "docs/claims.md" in capsys.readouterr().err
     assert report.main(["--root", str(tmp_path)]) == 0
     text = (tmp_path / "docs" / "claims.md").read_text()
-    assert "PixelCNN 250 (40,834 parameters)" in text and "**Check failed**" in text
+    assert "takes 0.5 times the PixelCNN's time at batch 1" in text and "**Check failed**" in text
