@@ -391,3 +391,9 @@ def ring_centres(modes=8, radius=2.0):
     """The ``modes`` centres of :func:`ring_of_gaussians`, float32 (modes, 2)."""
     angles = 2.0 * np.pi * np.arange(modes) / modes
     return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
+
+
+def balanced_subset(labels, per_class, seed=0):
+    """Indices of ``per_class`` examples of each class, chosen with ``seed`` (few-label experiments)."""
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.choice(np.flatnonzero(labels == k), per_class, replace=False) for k in np.unique(labels)])

@@ -26,6 +26,7 @@ seed). ``scripts/gan_augmentation.py`` writes the table to
 import numpy as np
 
 from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
+from genlab.data import balanced_subset  # noqa: F401  (the labelled subsets; also notebook 12's DBN)
 
 LABELLED = {"quick": (100,), "full": (100, 1000)}     # real labelled digits, balanced over the 10 classes
 SEEDS = {"quick": (0,), "full": (0, 1, 2)}
@@ -36,13 +37,6 @@ SUBSET_GAN_ITERATIONS = {"quick": 20, "full": 3000}   # cGAN on the labelled dig
 SYNTHETIC_PER_CLASS = 500                             # cGAN digits drawn per class for an arm
 SHIFT, ROTATION = 0.1, 0.04                           # classical augmentation (fractions of size, of a turn)
 ARMS = ("real only", "real + shifts/rotations", "real + cGAN (same labels)", "real + cGAN (60,000 labels)")
-
-
-def balanced_subset(labels, per_class, seed=0):
-    """Indices of ``per_class`` examples of each class, chosen with ``seed``."""
-    rng = np.random.default_rng(seed)
-    return np.concatenate([rng.choice(np.flatnonzero(labels == label), per_class, replace=False)
-                           for label in np.unique(labels)])
 
 
 def synthetic_digits(generator, per_class=SYNTHETIC_PER_CLASS, seed=0, num_classes=10):

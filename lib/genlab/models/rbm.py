@@ -305,10 +305,10 @@ def initialise_from_stack(model, stack):
 
 
 def labelled_subset(labels, per_class=LABELS_PER_CLASS, seed=0):
-    """Indices of ``per_class`` examples of each class, chosen with ``seed``."""
-    rng = np.random.default_rng(seed)
-    return np.concatenate([rng.choice(np.flatnonzero(labels == label), per_class, replace=False)
-                           for label in np.unique(labels)])
+    """Indices of ``per_class`` examples of each class, chosen with ``seed`` (:func:`genlab.data.balanced_subset`)."""
+    from genlab import data
+
+    return data.balanced_subset(labels, per_class, seed)
 
 
 def fine_tune(model, x, y, steps, seed):
