@@ -63,3 +63,19 @@ def test_pixel_models_speed_matches_parameters_and_records_every_batch_size(tmp_
         assert all(0 < row["min"] <= row["median"] <= row["max"] for name, row in by_network.items()
                    if not name.startswith("ratio"))
     assert record["sampling"]["ms_per_pixel"]["PixelCNN"]["seconds_per_image_batch"] > 0
+
+
+def test_sampling_speed_records_every_model_with_its_weights(tmp_path, load_script):
+    module = load_script("benchmarks/sampling_speed.py")
+    out = tmp_path / "speed.json"
+    module.main(["--models", "dcgan_mnist", "vae_mnist", "--blocks", "2", "--batch", "4",
+                 "--out", str(out)])
+    record = __import__("json").loads(out.read_text())
+    assert set(record["models"]) == {"dcgan_mnist", "vae_mnist"}
+    from genlab import pretrained
+
+    for name, row in record["models"].items():
+        speed = row["samples_per_second"]
+        assert 0 < speed["min"] <= speed["median"] <= speed["max"]
+        assert row["batch"] == 4 and row["weights_sha256"] == pretrained.info(name)["sha256"]
+    assert {"start", "end"} <= set(record["load_average"])
