@@ -44,6 +44,7 @@ GUIDANCE_SWEEP = (0.0, 1.0, 2.0, 4.0)             # w = 0: unconditional; 1: con
 # (1 + w_HS) eps_cond - w_HS eps_uncond, so w = 1 + w_HS (their w_HS = 0 is the conditional model).
 LATENT_UNITS = 256                                # the latent denoiser's MLP width
 LATENT_ITERATIONS = {"quick": 3, "full": 3000}
+ELBO_N, ELBO_TERMS = 1000, 60                     # the recorded bound: test digits, strided KL terms per digit
 SEED = 42
 SHIPPED_BUILDER = "Shipped"
 MANIFEST_SETTINGS = ("TIMESTEPS", "SCHEDULE", "FILTERS", "EMBED_DIM", "BATCH_SIZE", "LEARNING_RATE",
@@ -336,6 +337,28 @@ def sampler(model, steps=None, guidance=None):
     return sample_fn
 
 
+def unconditional_eps(network):
+    """``eps_fn(x_t, t)`` -> the network's noise prediction with the null label; ``t`` one step per image."""
+    return lambda x, t: np.asarray(_forward(network, x, np.asarray(t, "int32"), np.full(len(x), NUM_CLASSES, "int32")))
+
+
+def likelihood(network, dataset="mnist", n=ELBO_N, terms=ELBO_TERMS, seed=SEED):
+    """The unconditional model's variational bound on the first ``n`` test digits, in bits/dim (a manifest record).
+
+    :mod:`genlab.models.diffusion_bound` with the null label: an upper bound on the negative
+    log-likelihood of the 8-bit digits, comparable with the PixelCNN's and the flow's bits/dim.
+    """
+    from genlab import data
+    from genlab.models import diffusion_bound
+
+    _, (x_test, _) = data.load(dataset, mode="full")
+    value, error, _ = diffusion_bound.bits_per_dim(unconditional_eps(network), x_test[:n], Schedule(), terms=terms,
+                                                   seed=seed)
+    return {"metric": "bits/dim (variational bound: an upper bound on the NLL)", "value": round(value, 4),
+            "standard_error": round(error, 4), "n": n, "data": f"the first {n:,} test digits, 256 levels",
+            "terms": terms, "exact_ends": diffusion_bound.EXACT_ENDS, "variance": "posterior", "label": "none (unconditional)"}
+
+
 def extra_evaluation(model, dataset="mnist", seed=SEED, n=200, steps=10):
     """What the manifest records beside the FID: the guidance sweep and latent diffusion's FID.
 
@@ -362,7 +385,8 @@ def extra_evaluation(model, dataset="mnist", seed=SEED, n=200, steps=10):
     for w in GUIDANCE_SWEEP:
         eps_fn = (lambda x, t, w=w: guided_eps(model.unet, x, t, labels if w else None, w))
         sweep[str(w)] = measure(data.to_uint8(ddim_sample(eps_fn, (n, *IMAGE_SHAPE), schedule, steps, seed=seed)))
-    result = {"guidance_sweep": {"n": n, "ddim_steps": steps, "seed": seed, "by_w": sweep}}
+    result = {"guidance_sweep": {"n": n, "ddim_steps": steps, "seed": seed, "by_w": sweep},
+              "likelihood": likelihood(model.unet, dataset, seed=seed)}
     if dataset == "mnist":
         eps_fn = (lambda z, t: guided_eps(model.latent, z, t, labels, GUIDANCE))
         z0 = ddim_sample(eps_fn, (n, model.latent_dim), schedule, steps, seed=seed, clip=None)
