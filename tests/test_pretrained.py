@@ -89,7 +89,41 @@ def test_a_float16_stored_model_loads_as_float32(tmp_path, monkeypatch):
     for original, restored in zip(model.weights, loaded.weights):
         assert np.array_equal(original.numpy().astype(np.float16).astype(np.float32), restored.numpy())
     with pytest.raises(ValueError, match="storage_dtype"):
-        pretrained.store_weights(model, half, "int8")
+        pretrained.store_weights(model, half, "int4")
+
+
+def test_an_int8_stored_model_loads_as_float32_within_half_a_step(tmp_path, monkeypatch):
+    """storage_dtype "int8": matrices in int8 with per-column scales (within half a step), the rest in float16."""
+    import h5py
+
+    from genlab.models import mlp_gan
+
+    folder = tmp_path / "pretrained"
+    folder.mkdir()
+    monkeypatch.setattr(paths, "DATA_DIR", tmp_path)
+    model = mlp_gan.build_generator()
+    for weight in model.weights:   # non-zero biases and statistics too, so every array is checked
+        weight.assign(np.random.default_rng(0).normal(0.0, 0.05, weight.shape).astype("float32"))
+    full, small = tmp_path / "full.weights.h5", folder / "small.weights.h5"
+    pretrained.store_weights(model, full)
+    pretrained.store_weights(model, small, "int8")
+    assert small.stat().st_size < 0.3 * full.stat().st_size
+    with h5py.File(small) as stored:
+        kinds = set()
+        stored.visititems(lambda name, item: kinds.add(str(item.dtype)) if isinstance(item, h5py.Dataset) else None)
+    assert {"int8", "float16"} <= kinds and "float32" not in kinds
+    (folder / "small.json").write_text(json.dumps({
+        "file": small.name, "sha256": paths.sha256(small), "storage_dtype": "int8",
+        "builder": "genlab.models.mlp_gan:build_generator"}))
+    loaded = pretrained.load("small")
+    assert all(weight.dtype == "float32" for weight in loaded.weights)
+    for original, restored in zip(model.weights, loaded.weights):
+        values, back = original.numpy(), restored.numpy()
+        if values.ndim >= 2:
+            step = np.abs(values).reshape(-1, values.shape[-1]).max(axis=0) / 127
+            assert np.all(np.abs(back - values) <= step / 2 + 1e-7)
+        else:
+            assert np.array_equal(values.astype(np.float16).astype(np.float32), back)
 
 
 def test_every_manifest_records_the_standard_evaluation_and_a_quick_check():

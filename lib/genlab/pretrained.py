@@ -12,7 +12,12 @@ the file and saying how to restore it, never a silent retrain.
 A model too large for the per-file limit in float32 may be stored in float16
 (manifest ``"storage_dtype": "float16"``, written by :func:`store_weights`):
 half the bytes; :func:`load` returns it in float32 as usual. Notebook 04's
-MLP GAN ships that way, its manifest recording the FID of both.
+MLP GAN ships that way, its manifest recording the FID of both. One still too
+large in float16 (notebook 06's InfoGAN: Chen et al.'s 1024 x 6272 Dense layer)
+may store its weight matrices in int8 (``"int8"``): each output unit's column
+scaled to [-127, 127], its scale kept beside it, the other arrays in float16;
+about a quarter of the float32 bytes. Keras cannot read that layout itself, so
+:func:`load` writes the float32 values to a temporary file first.
 
 Example::
 
@@ -29,7 +34,8 @@ from genlab import paths
 
 MAX_BYTES = 10 * 1024 * 1024        # one shipped file
 MAX_TOTAL_BYTES = 60 * 1024 * 1024  # all of them together
-STORAGE_DTYPES = ("float32", "float16")  # how a shipped file may store its float32 weights
+STORAGE_DTYPES = ("float32", "float16", "int8")  # how a shipped file may store its float32 weights
+INT8_SCALE = "genlab_int8_scale"    # the attribute holding an int8 array's per-column scales
 
 
 def directory():
@@ -79,14 +85,21 @@ def load(name):
     model = build(name)
     # Keras assigns each stored array to its variable in the variable's own dtype, so float16
     # arrays come back as float32 weights (the float16 rounding stays).
-    model.load_weights(weights)
+    if storage_dtype == "int8":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            model.load_weights(_dequantized_copy(weights, Path(folder) / "float32.weights.h5"))
+    else:
+        model.load_weights(weights)
     if storage_dtype != "float32" and any(weight.dtype != "float32" for weight in model.weights):
         raise TypeError(f"{name}: weights stored in {storage_dtype} did not load as float32")
     return model
 
 
 def store_weights(model, path, storage_dtype="float32"):
-    """``model.save_weights(path)``; with ``storage_dtype="float16"`` every float32 array is stored in float16.
+    """``model.save_weights(path)``; with ``storage_dtype="float16"`` every float32 array is stored in float16,
+    with ``"int8"`` every float32 matrix (2 or more axes) in int8 with per-column scales, the rest in float16.
 
     Used by ``scripts/train_pretrained.py`` for a family whose ``STORAGE_DTYPE``
     is "float16". The file keeps Keras' layout (groups, attributes, names), so
@@ -111,12 +124,43 @@ def store_weights(model, path, storage_dtype="float32"):
                 if isinstance(item, h5py.Group):
                     target.require_group(item_name).attrs.update(item.attrs)
                     return
-                values = item[()]
+                values, scale = item[()], None
                 if getattr(values, "dtype", None) == np.float32:
-                    values = values.astype(storage_dtype)
-                target.create_dataset(item_name, data=values).attrs.update(item.attrs)
+                    if storage_dtype == "int8" and values.ndim >= 2:
+                        # Symmetric per output unit (the last axis): the step is the column's largest |w| / 127.
+                        scale = np.maximum(np.abs(values).reshape(-1, values.shape[-1]).max(axis=0), 1e-30) / 127
+                        values = np.round(values / scale).astype(np.int8)
+                    else:
+                        values = values.astype("float16")
+                dataset = target.create_dataset(item_name, data=values)
+                dataset.attrs.update(item.attrs)
+                if scale is not None:
+                    dataset.attrs[INT8_SCALE] = scale.astype(np.float32)
 
             source.visititems(copy)
     finally:
         full.unlink()
     return path
+
+
+def _dequantized_copy(path, target_path):
+    """A copy of the int8-stored weights file ``path`` with every array back in float32 (Keras' layout)."""
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "r") as source, h5py.File(target_path, "w") as target:
+        target.attrs.update(source.attrs)
+
+        def copy(item_name, item):
+            if isinstance(item, h5py.Group):
+                target.require_group(item_name).attrs.update(item.attrs)
+                return
+            values, attrs = item[()], dict(item.attrs)
+            if INT8_SCALE in attrs:
+                values = values.astype(np.float32) * attrs.pop(INT8_SCALE)
+            elif getattr(values, "dtype", None) == np.float16:
+                values = values.astype(np.float32)
+            target.create_dataset(item_name, data=values).attrs.update(attrs)
+
+        source.visititems(copy)
+    return target_path
