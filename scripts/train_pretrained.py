@@ -107,11 +107,9 @@ def evaluate_only(name, n, argv=None, reason=None, extras_only=False):
 TRAINED_WEIGHTS = "trained.weights.h5"   # a finished training's weights, in its checkpoint folder
 
 
-def _load_stored(family, weights):
-    """The shipped builder's model with the weights just stored (float16 ones come back as float32)."""
-    model = getattr(family, family.SHIPPED_BUILDER)()
-    model.load_weights(weights)
-    return model
+def _load_stored(family, weights, storage_dtype="float32"):
+    """The shipped builder's model with the weights just stored, read back as genlab.pretrained.load reads them."""
+    return pretrained.load_stored_weights(getattr(family, family.SHIPPED_BUILDER)(), weights, storage_dtype)
 
 
 def _checkpoint_state(checkpoint_dir, record, iterations, args):
@@ -197,10 +195,10 @@ def main(argv=None, entry=None):
     # the evaluation above is then of the float32 weights, recorded beside that of the float16 ones.
     storage_dtype = getattr(family, "STORAGE_DTYPE", "float32")
     pretrained.store_weights(generator, weights, storage_dtype)
-    if storage_dtype != "float32":
-        float32_scores = scores
+    if storage_dtype != "float32":   # everything recorded below is of the weights as shipped
+        float32_scores, generator = scores, _load_stored(family, weights, storage_dtype)
         print(f"stored in {storage_dtype}:")
-        scores = measure(family.sampler(_load_stored(family, weights)), entry.dataset, args.n, seed)
+        scores = measure(family.sampler(generator), entry.dataset, args.n, seed)
     size = weights.stat().st_size
     if size > pretrained.MAX_BYTES:
         weights.unlink()

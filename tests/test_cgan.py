@@ -104,14 +104,6 @@ def test_class_agreement_and_the_sampler():
     np.testing.assert_array_equal(sample(4, seed=5), sample(4, seed=5))
 
 
-def test_infogan_q_shares_ds_body():
-    discriminator, q_network = cgan.build_infogan_discriminator()
-    assert discriminator.output_shape == (None, 1) and q_network.output_shape == (None, cgan.NUM_CLASSES)
-    shared = {id(v) for v in discriminator.trainable_weights} & {id(v) for v in q_network.trainable_weights}
-    body = dcgan.build_discriminator()
-    assert len(shared) == len(body.trainable_weights) - 2  # every weight but the book's sigmoid unit
-
-
 @pytest.mark.skipif("cgan_mnist" not in pretrained.names(), reason="cgan_mnist not shipped yet")
 def test_the_shipped_conditional_gan_reproduces_its_recorded_evaluation():
     """Same generator, noise, labels and real subset: the recorded FID and class agreement come back."""
@@ -127,12 +119,3 @@ def test_the_shipped_conditional_gan_reproduces_its_recorded_evaluation():
     measured = cgan.measure_agreement(generator, n=agreement["n"], seed=agreement["seed"])
     assert measured["agreement"] == pytest.approx(agreement["agreement"], abs=0.01)
     assert info["settings"]["iterations"] == cgan.ITERATIONS["full"]
-
-
-def test_train_infogan_records_an_agreement_curve():
-    points = []
-    generator, curve = cgan.train_infogan(2, measure_every=1, on_measure=points.append)
-    assert [point["iteration"] for point in curve] == [1, 2] and points == curve
-    assert all(0.0 <= point["agreement"] <= 1.0 for point in curve)
-    assert sorted(curve[-1]["mapping"].values()) == list(range(cgan.NUM_CLASSES))   # one to one
-    assert generator.output_shape == (None,) + tuple(cgan.IMAGE_SHAPE)

@@ -56,3 +56,21 @@ def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path):
     assert [p["agreement"] for p in resumed_curve] == [p["agreement"] for p in curve]
     effects = infogan.continuous_effects(whole, bases=3, values=5)
     assert set(effects) == {"c1", "c2"} and all(-1 <= v <= 1 for e in effects.values() for v in e.values())
+
+
+def test_the_shipped_infogan_reproduces_its_recorded_evaluation():
+    """Same generator, latents and real subset: the recorded FID and code-to-class agreement come back."""
+    from genlab import evaluation, pretrained, registry
+
+    info = pretrained.info("infogan_mnist")
+    recorded = info["evaluation_check"]
+    sample = registry.get("infogan_mnist").sampler()
+    result = evaluation.evaluate(sample(recorded["n"], seed=recorded["seed"]), "mnist", n=recorded["n"],
+                                 seed=recorded["seed"], which=("FID",))
+    fid = {label: float(result[label]["FID"]) for label in result.values}
+    assert fid["samples"] == pytest.approx(recorded["values"]["samples"]["FID"], rel=0.02)
+    assert fid["real train (floor)"] < fid["samples"] < fid["uniform noise (ceiling)"]
+    share, mapping = infogan.agreement(sample.generator, n=info["code_class_agreement"]["n"], seed=infogan.SEED)
+    assert share == pytest.approx(info["code_class_agreement"]["agreement"], abs=0.01)
+    assert sorted(mapping.values()) == list(range(infogan.NUM_CATEGORIES))
+    assert info["settings"]["iterations"] == infogan.ITERATIONS["full"]

@@ -82,18 +82,26 @@ def load(name):
     if storage_dtype not in STORAGE_DTYPES:
         raise ValueError(f"{name}: storage_dtype {storage_dtype!r} is not one of {STORAGE_DTYPES}")
     weights = paths.verify_sha256(directory() / manifest["file"], manifest["sha256"])
-    model = build(name)
-    # Keras assigns each stored array to its variable in the variable's own dtype, so float16
-    # arrays come back as float32 weights (the float16 rounding stays).
+    model = load_stored_weights(build(name), weights, storage_dtype)
+    if storage_dtype != "float32" and any(weight.dtype != "float32" for weight in model.weights):
+        raise TypeError(f"{name}: weights stored in {storage_dtype} did not load as float32")
+    return model
+
+
+def load_stored_weights(model, path, storage_dtype="float32"):
+    """``model`` with the weights of ``path``, written by :func:`store_weights` in ``storage_dtype``; returns it.
+
+    Keras assigns each stored array to its variable in the variable's own dtype, so float16
+    arrays come back as float32 weights (the float16 rounding stays). int8 arrays need their
+    scales, which Keras does not know: they are dequantized into a temporary float32 file first.
+    """
     if storage_dtype == "int8":
         import tempfile
 
         with tempfile.TemporaryDirectory() as folder:
-            model.load_weights(_dequantized_copy(weights, Path(folder) / "float32.weights.h5"))
+            model.load_weights(_dequantized_copy(path, Path(folder) / "float32.weights.h5"))
     else:
-        model.load_weights(weights)
-    if storage_dtype != "float32" and any(weight.dtype != "float32" for weight in model.weights):
-        raise TypeError(f"{name}: weights stored in {storage_dtype} did not load as float32")
+        model.load_weights(path)
     return model
 
 

@@ -123,6 +123,7 @@ register("mlp_gan_mnist", "mnist", "genlab.models.mlp_gan", "04_gan_basics", pre
 register("dcgan_mnist", "mnist", "genlab.models.dcgan", "05_dcgan", pretrained="dcgan_mnist")
 register("dcgan_fashion_mnist", "fashion_mnist", "genlab.models.dcgan", "05_dcgan")
 register("cgan_mnist", "mnist", "genlab.models.cgan", "06_conditional_gan", pretrained="cgan_mnist")
+register("infogan_mnist", "mnist", "genlab.models.infogan", "06_conditional_gan", pretrained="infogan_mnist")
 register("pix2pix_mnist", "mnist", "genlab.models.pix2pix", "09_image_to_image", pretrained="pix2pix_mnist",
          translates="masked held-out digits")
 register("cyclegan_mnist", "mnist", "genlab.models.cyclegan", "09_image_to_image", pretrained="cyclegan_mnist",

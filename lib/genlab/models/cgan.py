@@ -43,10 +43,6 @@ ITERATIONS = {"quick": 12, "full": 9000}        # config.pick(**ITERATIONS)
 SAMPLE_INTERVAL = {"quick": 6, "full": 500}     # fixed-noise grid (labels 0..9 in turn) every this many
 SEED = 42
 N_AGREEMENT = 1000                   # generated digits per class-agreement measure (100 per class)
-# InfoGAN (notebook 06's last part): the same G(z, c), with c a categorical code D never sees;
-# an auxiliary head Q on D's body recovers c, weighted by INFO_WEIGHT (Chen et al. 2016: lambda = 1).
-INFO_WEIGHT = 1.0
-INFO_ITERATIONS = {"quick": 10, "full": 5000}
 # What ships (genlab.pretrained, scripts/train_pretrained.py): the conditional generator.
 SHIPPED_BUILDER = "build_generator"
 MANIFEST_SETTINGS = ("BATCH_SIZE", "LEARNING_RATE", "BETA_1", "NUM_CLASSES")
@@ -116,29 +112,6 @@ def build_discriminator(num_classes=NUM_CLASSES, image_shape=IMAGE_SHAPE, dropou
     body = dcgan.build_discriminator((height, width, channels + num_classes), dropout=dropout,
                                      name="discriminator_body")
     return keras.Model([image, label], body(stacked), name=name)
-
-
-def build_infogan_discriminator(num_codes=NUM_CLASSES, image_shape=IMAGE_SHAPE, dropout=0.25, q_units=128):
-    """InfoGAN's D and Q: one body (notebook 05's D without its last layer), two heads.
-
-    D(x) is the probability that x is real (sigmoid, as in notebook 05); Q(x)
-    gives the logits of the categorical code c that generated x. Both share
-    every convolution, so recovering c costs little more than D itself.
-
-    Returns:
-        ``(discriminator, q_network)``: two functional models over the same layers.
-    """
-    book = dcgan.build_discriminator(image_shape, dropout=dropout, name="infogan_body")
-    image = keras.Input(shape=tuple(image_shape), name="image")
-    features = image
-    for layer in book.layers[:-1]:  # everything up to Flatten; the sigmoid unit is rebuilt below
-        features = layer(features)
-    real = layers.Dense(1, activation="sigmoid", dtype="float32", name="real_probability")(features)
-    hidden = layers.Dense(q_units, name="q_dense")(features)
-    hidden = layers.LeakyReLU(negative_slope=0.2, name="q_leaky_relu")(hidden)
-    code_logits = layers.Dense(num_codes, dtype="float32", name="code_logits")(hidden)
-    return (keras.Model(image, real, name="infogan_discriminator"),
-            keras.Model(image, code_logits, name="infogan_q"))
 
 
 def build_gan(latent_dim=LATENT_DIM, num_classes=NUM_CLASSES, image_shape=IMAGE_SHAPE):
@@ -242,68 +215,3 @@ def measure_agreement(generator, n=N_AGREEMENT, seed=SEED, dataset="mnist"):
 def extra_evaluation(generator, dataset="mnist", seed=SEED):
     """What scripts/train_pretrained.py records beside FID: the class agreement."""
     return {"class_agreement": measure_agreement(generator, seed=seed, dataset=dataset)}
-
-
-def train_infogan(iterations, seed=SEED, dataset="mnist", measure_every=500, on_measure=None, progress=False):
-    """InfoGAN with notebook 06's networks and step, trained ``iterations`` times; for the recorded curve.
-
-    The notebook writes the same step out with ``tf.GradientTape`` (the lesson);
-    ``scripts/infogan_agreement.py`` runs this copy for longer than quick mode
-    can. Every ``measure_every`` iterations (and at the end) the code-to-class
-    agreement of :data:`N_AGREEMENT` samples is measured and passed to
-    ``on_measure(point)``.
-
-    Returns:
-        ``(generator, curve)``: the curve is a list of dicts with "iteration",
-        "agreement", "mapping" and "seconds".
-    """
-    import time
-
-    import tensorflow as tf
-    import tqdm
-
-    from genlab import config, data, features
-
-    config.seed_everything(seed)
-    (x_train, _), _ = data.load(dataset)
-    generator = build_generator()
-    discriminator, q_network = build_infogan_discriminator()
-    bce = keras.losses.BinaryCrossentropy()
-    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    d_optimizer, g_optimizer, q_optimizer = optimizer(), optimizer(), optimizer()
-
-    @tf.function
-    def step(real, z, codes):
-        ones, zeros = tf.ones((tf.shape(real)[0], 1)), tf.zeros((tf.shape(real)[0], 1))
-        fake = generator([z, codes], training=True)
-        with tf.GradientTape() as tape:
-            d_loss = bce(ones, discriminator(real, training=True)) + bce(zeros, discriminator(fake, training=True))
-        d_optimizer.apply_gradients(zip(tape.gradient(d_loss, discriminator.trainable_weights),
-                                        discriminator.trainable_weights))
-        with tf.GradientTape(persistent=True) as tape:
-            fake = generator([z, codes], training=True)
-            info_loss = INFO_WEIGHT * cross_entropy(codes, q_network(fake, training=True))
-            g_loss = bce(ones, discriminator(fake, training=True)) + info_loss
-        g_optimizer.apply_gradients(zip(tape.gradient(g_loss, generator.trainable_weights),
-                                        generator.trainable_weights))
-        q_optimizer.apply_gradients(zip(tape.gradient(info_loss, q_network.trainable_weights),
-                                        q_network.trainable_weights))
-        del tape
-
-    x = data.scale_images(x_train)[..., np.newaxis]
-    classifier = features.get_extractor(dataset)
-    codes_eval = requested_labels(N_AGREEMENT)
-    curve, start = [], time.perf_counter()
-    for iteration in tqdm.trange(1, iterations + 1, disable=not progress, desc="InfoGAN", mininterval=1.0):
-        rng = np.random.default_rng([seed, iteration])   # the notebook's draws, iteration by iteration
-        real = x[rng.integers(0, len(x), BATCH_SIZE)]
-        z = rng.normal(size=(BATCH_SIZE, LATENT_DIM)).astype("float32")
-        step(real, z, rng.integers(0, NUM_CLASSES, (BATCH_SIZE, 1)).astype("int32"))
-        if iteration % measure_every == 0 or iteration == iterations:
-            predicted = classifier.predict(sampler(generator)(N_AGREEMENT, seed=seed, labels=codes_eval))
-            agreement, mapping = code_class_agreement(codes_eval, predicted)
-            curve.append({"iteration": iteration, "agreement": round(agreement, 4), "mapping": mapping,
-                          "seconds": round(time.perf_counter() - start, 1)})
-            if on_measure is not None:
-                on_measure(curve[-1])
-    return generator, curve
