@@ -69,6 +69,15 @@ def test_a_builder_outside_the_model_families_is_refused(data_copy):
     assert np.isfinite(info["train_seconds"])
 
 
+def load_as_shipped(weights, storage_dtype):
+    """pretrained.load of an MLP-GAN generator stored at ``weights`` (in DATA_DIR/pretrained) with a minimal manifest."""
+    name = weights.name.replace(".weights.h5", "")
+    (weights.parent / f"{name}.json").write_text(json.dumps({
+        "file": weights.name, "sha256": paths.sha256(weights), "storage_dtype": storage_dtype,
+        "builder": "genlab.models.mlp_gan:build_generator"}))
+    return pretrained.load(name)
+
+
 def test_a_float16_stored_model_loads_as_float32(tmp_path, monkeypatch):
     """storage_dtype "float16": half the bytes on disk, float32 weights after load, values rounded to float16."""
     from genlab.models import mlp_gan
@@ -81,10 +90,7 @@ def test_a_float16_stored_model_loads_as_float32(tmp_path, monkeypatch):
     pretrained.store_weights(model, full)
     pretrained.store_weights(model, half, "float16")
     assert half.stat().st_size < 0.55 * full.stat().st_size
-    (folder / "half.json").write_text(json.dumps({
-        "file": half.name, "sha256": paths.sha256(half), "storage_dtype": "float16",
-        "builder": "genlab.models.mlp_gan:build_generator"}))
-    loaded = pretrained.load("half")
+    loaded = load_as_shipped(half, "float16")
     assert all(weight.dtype == "float32" for weight in loaded.weights)
     for original, restored in zip(model.weights, loaded.weights):
         assert np.array_equal(original.numpy().astype(np.float16).astype(np.float32), restored.numpy())
@@ -112,10 +118,7 @@ def test_an_int8_stored_model_loads_as_float32_within_half_a_step(tmp_path, monk
         kinds = set()
         stored.visititems(lambda name, item: kinds.add(str(item.dtype)) if isinstance(item, h5py.Dataset) else None)
     assert {"int8", "float16"} <= kinds and "float32" not in kinds
-    (folder / "small.json").write_text(json.dumps({
-        "file": small.name, "sha256": paths.sha256(small), "storage_dtype": "int8",
-        "builder": "genlab.models.mlp_gan:build_generator"}))
-    loaded = pretrained.load("small")
+    loaded = load_as_shipped(small, "int8")
     assert all(weight.dtype == "float32" for weight in loaded.weights)
     for original, restored in zip(model.weights, loaded.weights):
         values, back = original.numpy(), restored.numpy()

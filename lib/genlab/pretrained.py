@@ -119,56 +119,57 @@ def store_weights(model, path, storage_dtype="float32"):
     if storage_dtype == "float32":
         model.save_weights(path)
         return path
-    import h5py
     import numpy as np
 
     full = path.with_name(path.name.replace(".weights.h5", ".float32.weights.h5"))
     model.save_weights(full)
-    try:  # a new file: HDF5 does not give back the space of datasets deleted in place
-        with h5py.File(full, "r") as source, h5py.File(path, "w") as target:
-            target.attrs.update(source.attrs)
 
-            def copy(item_name, item):
-                if isinstance(item, h5py.Group):
-                    target.require_group(item_name).attrs.update(item.attrs)
-                    return
-                values, scale = item[()], None
-                if getattr(values, "dtype", None) == np.float32:
-                    if storage_dtype == "int8" and values.ndim >= 2:
-                        # Symmetric per output unit (the last axis): the step is the column's largest |w| / 127.
-                        scale = np.maximum(np.abs(values).reshape(-1, values.shape[-1]).max(axis=0), 1e-30) / 127
-                        values = np.round(values / scale).astype(np.int8)
-                    else:
-                        values = values.astype("float16")
-                dataset = target.create_dataset(item_name, data=values)
-                dataset.attrs.update(item.attrs)
-                if scale is not None:
-                    dataset.attrs[INT8_SCALE] = scale.astype(np.float32)
+    def stored(values, attrs):
+        if getattr(values, "dtype", None) != np.float32:
+            return values, attrs
+        if storage_dtype == "int8" and values.ndim >= 2:
+            # Symmetric per slice of the last axis (a Dense kernel's output units): step = the largest |w| / 127.
+            scale = np.maximum(np.abs(values).reshape(-1, values.shape[-1]).max(axis=0), 1e-30) / 127
+            return np.round(values / scale).astype(np.int8), {**attrs, INT8_SCALE: scale.astype(np.float32)}
+        return values.astype("float16"), attrs
 
-            source.visititems(copy)
+    try:
+        _copy_weights_file(full, path, stored)
     finally:
         full.unlink()
     return path
 
 
-def _dequantized_copy(path, target_path):
-    """A copy of the int8-stored weights file ``path`` with every array back in float32 (Keras' layout)."""
-    import h5py
-    import numpy as np
+def _copy_weights_file(source_path, target_path, convert):
+    """Copy a Keras weights file group by group, each array through ``convert(values, attrs) -> (values, attrs)``.
 
-    with h5py.File(path, "r") as source, h5py.File(target_path, "w") as target:
+    Written to a new file: HDF5 does not give back the space of datasets replaced in place.
+    """
+    import h5py
+
+    with h5py.File(source_path, "r") as source, h5py.File(target_path, "w") as target:
         target.attrs.update(source.attrs)
 
         def copy(item_name, item):
             if isinstance(item, h5py.Group):
                 target.require_group(item_name).attrs.update(item.attrs)
                 return
-            values, attrs = item[()], dict(item.attrs)
-            if INT8_SCALE in attrs:
-                values = values.astype(np.float32) * attrs.pop(INT8_SCALE)
-            elif getattr(values, "dtype", None) == np.float16:
-                values = values.astype(np.float32)
+            values, attrs = convert(item[()], dict(item.attrs))
             target.create_dataset(item_name, data=values).attrs.update(attrs)
 
         source.visititems(copy)
     return target_path
+
+
+def _dequantized_copy(path, target_path):
+    """A copy of the int8-stored weights file ``path`` with every array back in float32 (Keras' layout)."""
+    import numpy as np
+
+    def restored(values, attrs):
+        if INT8_SCALE in attrs:
+            return values.astype(np.float32) * attrs.pop(INT8_SCALE), attrs
+        if getattr(values, "dtype", None) == np.float16:
+            return values.astype(np.float32), attrs
+        return values, attrs
+
+    return _copy_weights_file(path, target_path, restored)
