@@ -192,13 +192,18 @@ def test_the_shipped_generator_reproduces_its_recorded_evaluation():
 
 
 def test_training_resumes_from_its_checkpoint(tmp_path):
-    """A checkpoint at the requested count: train loads G (with its mean w) and takes no further step."""
-    saved = stylegan.build_generator()
-    saved.w_avg.assign(np.full(stylegan.W_DIM, 0.5, "float32"))
-    saved.save_weights(tmp_path / "generator.weights.h5")
-    stylegan.build_discriminator().save_weights(tmp_path / "discriminator.weights.h5")
-    (tmp_path / "iteration.txt").write_text("3")
-    resumed = stylegan.train(iterations=3, checkpoint_dir=tmp_path)
-    np.testing.assert_allclose(np.asarray(resumed.w_avg), 0.5)
-    for a, b in zip(saved.weights, resumed.weights):
+    """A checkpoint holds G (with its mean w), D, both optimizers and the count: a finished run takes no
+    further step, and a longer one continues with Adam's state (its step counter) where it stopped."""
+    trained = stylegan.train(iterations=2, checkpoint_dir=tmp_path)
+    again = stylegan.train(iterations=2, checkpoint_dir=tmp_path)
+    assert np.abs(np.asarray(again.w_avg)).max() > 0
+    for a, b in zip(trained.weights, again.weights):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    import tensorflow as tf
+
+    longer = stylegan.train(iterations=3, checkpoint_dir=tmp_path)
+    assert any(not np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(trained.weights, longer.weights))
+    state = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path)))
+    assert state.get_tensor("done/.ATTRIBUTES/VARIABLE_VALUE") == 3
+    names = state.get_variable_to_shape_map()
+    assert any(name.startswith("g_optimizer/") for name in names) and any(name.startswith("d_optimizer/") for name in names)

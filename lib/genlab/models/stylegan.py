@@ -33,16 +33,20 @@ BATCH_SIZE = 32
 G_LEARNING_RATE, D_LEARNING_RATE = 1e-4, 4e-4   # D 4x faster: at one rate (2e-4) D sat at chance in a probe
 # (1e-4 / 4e-4 are SAGAN's rates, Zhang et al. 2019, which adopted TTUR's separate rates, Heusel et al. 2017)
 BETA_1, BETA_2 = 0.0, 0.99       # the paper's Adam betas
+MAPPING_LR_MULTIPLIER = 1.0      # the shipped model's: at G's rate; the paper uses 0.01 (see notebook 10)
 MIXING_PROB = 0.9                # style-mixing regularization (the paper: 90 % of training images)
 R1_GAMMA = 10.0                  # R1 penalty on D's slope at real images (the paper's FFHQ value; probes: 1, 5, 10, 20)
 W_AVG_DECAY = 0.995              # the tracked mean of w, for truncation (the paper's value)
 ITERATIONS = {"quick": 3, "full": 6000}
+CHECKPOINT_EVERY = 500
+CURVE_EVERY = 2000               # full-mode runs: FID (N = 2,000) every this many iterations
 SEED = 42
 PSI_SWEEP = (1.0, 0.7, 0.5, 0.0)  # truncation psi of the precision/recall sweep
 PATH_STEPS = 17                  # images along each interpolation path
 SHIPPED_BUILDER = "build_generator"
 MANIFEST_SETTINGS = ("LATENT_DIM", "W_DIM", "MAPPING_LAYERS", "CHANNELS", "BATCH_SIZE", "G_LEARNING_RATE",
-                     "D_LEARNING_RATE", "BETA_1", "BETA_2", "MIXING_PROB", "R1_GAMMA", "W_AVG_DECAY")
+                     "D_LEARNING_RATE", "MAPPING_LR_MULTIPLIER", "BETA_1", "BETA_2", "MIXING_PROB", "R1_GAMMA",
+                     "W_AVG_DECAY")
 
 
 def build_mapping(latent_dim=LATENT_DIM, w_dim=W_DIM, depth=MAPPING_LAYERS, name="mapping"):
@@ -159,8 +163,10 @@ def mix_styles(w_a, w_b, crossover, num_styles=NUM_STYLES):
 
 
 def optimizers():
-    """Fresh Adam optimizers (G_LEARNING_RATE, then D_LEARNING_RATE; BETA_1, BETA_2): one for G, one for D."""
-    return [keras.optimizers.Adam(rate, beta_1=BETA_1, beta_2=BETA_2) for rate in (G_LEARNING_RATE, D_LEARNING_RATE)]
+    """Fresh Adam optimizers (BETA_1, BETA_2): G's synthesis network, D, and G's mapping network at
+    G_LEARNING_RATE * MAPPING_LR_MULTIPLIER (the paper: a 100x slower mapping network)."""
+    return [keras.optimizers.Adam(rate, beta_1=BETA_1, beta_2=BETA_2)
+            for rate in (G_LEARNING_RATE, D_LEARNING_RATE, G_LEARNING_RATE * MAPPING_LR_MULTIPLIER)]
 
 
 def r1_penalty(discriminator, real):
@@ -178,8 +184,8 @@ def r1_penalty(discriminator, real):
     return tf.reduce_mean(tf.reduce_sum(tf.square(gradients), axis=[1, 2, 3])), logits
 
 
-def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mixing_prob=MIXING_PROB, decay=W_AVG_DECAY,
-                    r1_gamma=R1_GAMMA):
+def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mapping_optimizer, mixing_prob=MIXING_PROB,
+                    decay=W_AVG_DECAY, r1_gamma=R1_GAMMA):
     """The training step of notebook 10 (non-saturating loss + R1, style mixing, tracked mean w), as a tf.function."""
     import tensorflow as tf
 
@@ -204,7 +210,11 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mixing_p
             ws, w1 = styles(batch)
             # Non-saturating loss: G maximizes log D(G(z)), i.e. minimizes softplus(-logit).
             g_loss = tf.reduce_mean(tf.nn.softplus(-discriminator(generator.synthesize(ws), training=True)))
-        g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_weights), g_weights))
+        mapping = generator.mapping.trainable_weights
+        synthesis = [w for w in g_weights if all(w is not m for m in mapping)]
+        gradients = tape.gradient(g_loss, synthesis + mapping)
+        g_optimizer.apply_gradients(zip(gradients[:len(synthesis)], synthesis))
+        mapping_optimizer.apply_gradients(zip(gradients[len(synthesis):], mapping))
         generator.w_avg.assign(decay * generator.w_avg + (1 - decay) * tf.reduce_mean(w1, axis=0))
         return d_loss, g_loss
 
@@ -214,33 +224,52 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mixing_p
 def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
     """Train notebook 10's G and D for ``mode``; returns the generator (its weights load into build_generator()).
 
-    Saves G, D and the count in ``checkpoint_dir`` every 500 iterations and resumes from them (Adam restarts)."""
+    With ``checkpoint_dir``: G, D, the three optimizers (Adam's moments too) and the count are saved every
+    ``CHECKPOINT_EVERY`` iterations (``tf.train.Checkpoint``) and a later call continues from there; the
+    batch of iteration i comes from ``default_rng([seed, i])``, so a resumed run sees the data an
+    uninterrupted one would. A full-mode run records its learning curve there (FID, N = 2,000)."""
+    import tensorflow as tf
     from tqdm.auto import tqdm
 
-    from genlab import config, data
+    from genlab import callbacks, config, data
 
     config.seed_everything(seed)
-    (x_train, _), _ = data.load(dataset, mode=config.check_mode(mode))
+    mode = config.check_mode(mode)
+    (x_train, _), _ = data.load(dataset, mode=mode)
+    x = data.scale_images(x_train)                 # [-1, 1], (N, 28, 28, 1)
     iterations = iterations or config.pick(**ITERATIONS, mode=mode)
     generator, discriminator = build_generator(seed=seed), build_discriminator()
-    step, done = make_train_step(generator, discriminator, *optimizers()), 0
-    folder = None if checkpoint_dir is None else Path(checkpoint_dir)
-    if folder is not None and (folder / "iteration.txt").exists():
-        generator.load_weights(folder / "generator.weights.h5")
-        discriminator.load_weights(folder / "discriminator.weights.h5")
-        done = int((folder / "iteration.txt").read_text())
-    batches = iter(data.to_dataset(x_train, BATCH_SIZE, seed=seed, repeat=True))
-    with tqdm(total=iterations, initial=done, desc="StyleGAN", disable=not progress) as bar:
-        while done < iterations:
-            d_loss, g_loss = step(next(batches))
-            done += 1
+    g_optimizer, d_optimizer, mapping_optimizer = optimizers()
+    mapping = generator.mapping.trainable_variables
+    g_optimizer.build([w for w in generator.trainable_variables if all(w is not m for m in mapping)])
+    d_optimizer.build(discriminator.trainable_variables)
+    mapping_optimizer.build(mapping)
+    step = make_train_step(generator, discriminator, g_optimizer, d_optimizer, mapping_optimizer)
+    done = tf.Variable(0, dtype=tf.int64)
+    state = tf.train.Checkpoint(generator=generator, discriminator=discriminator, g_optimizer=g_optimizer,
+                                d_optimizer=d_optimizer, mapping_optimizer=mapping_optimizer, done=done)
+    folder, curve = None if checkpoint_dir is None else Path(checkpoint_dir), None
+    if folder is not None and tf.train.latest_checkpoint(str(folder)):
+        state.restore(tf.train.latest_checkpoint(str(folder))).assert_existing_objects_matched()
+    if folder is not None and mode == "full":
+        from genlab import evaluation
+
+        def fid(images, n, seed):
+            return evaluation.evaluate(images, dataset, n=n, seed=seed, which=("FID",), references_too=False)[
+                "samples"]["FID"]
+
+        curve = callbacks.LearningCurve(sampler(generator), fid, CURVE_EVERY, folder / "curve.json", last=iterations)
+    with tqdm(total=iterations, initial=int(done.numpy()), desc="StyleGAN", disable=not progress) as bar:
+        for iteration in range(int(done.numpy()) + 1, iterations + 1):
+            real = x[np.random.default_rng([seed, iteration]).integers(0, len(x), BATCH_SIZE)]
+            d_loss, g_loss = step(real)
+            done.assign(iteration)
             bar.update(1)
             bar.set_postfix(d=f"{float(d_loss):.3f}", g=f"{float(g_loss):.3f}", refresh=False)
-            if folder is not None and done % 500 == 0:
-                folder.mkdir(parents=True, exist_ok=True)
-                generator.save_weights(folder / "generator.weights.h5")
-                discriminator.save_weights(folder / "discriminator.weights.h5")
-                (folder / "iteration.txt").write_text(str(done))
+            if folder is not None and (iteration % CHECKPOINT_EVERY == 0 or iteration == iterations):
+                tf.train.CheckpointManager(state, str(folder), max_to_keep=1).save()
+            if curve is not None:
+                curve.on_train_batch_end(iteration)
     return generator
 
 
