@@ -184,6 +184,12 @@ def r1_penalty(discriminator, real):
     return tf.reduce_mean(tf.reduce_sum(tf.square(gradients), axis=[1, 2, 3])), logits
 
 
+def split_weights(generator):
+    """(synthesis network's trainable weights, mapping network's): each has its own optimizer and rate."""
+    mapping = generator.mapping.trainable_weights
+    return [w for w in generator.trainable_weights if all(w is not m for m in mapping)], mapping
+
+
 def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mapping_optimizer, mixing_prob=MIXING_PROB,
                     decay=W_AVG_DECAY, r1_gamma=R1_GAMMA):
     """The training step of notebook 10 (non-saturating loss + R1, style mixing, tracked mean w), as a tf.function."""
@@ -204,14 +210,13 @@ def make_train_step(generator, discriminator, g_optimizer, d_optimizer, mapping_
             fake_logits = discriminator(generator.synthesize(ws), training=True)
             penalty, real_logits = r1_penalty(discriminator, real)
             d_loss = tf.reduce_mean(tf.nn.softplus(fake_logits) + tf.nn.softplus(-real_logits)) + r1_gamma / 2 * penalty
-        d_weights, g_weights = discriminator.trainable_weights, generator.trainable_weights
+        d_weights = discriminator.trainable_weights
         d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_weights), d_weights))
         with tf.GradientTape() as tape:
             ws, w1 = styles(batch)
             # Non-saturating loss: G maximizes log D(G(z)), i.e. minimizes softplus(-logit).
             g_loss = tf.reduce_mean(tf.nn.softplus(-discriminator(generator.synthesize(ws), training=True)))
-        mapping = generator.mapping.trainable_weights
-        synthesis = [w for w in g_weights if all(w is not m for m in mapping)]
+        synthesis, mapping = split_weights(generator)
         gradients = tape.gradient(g_loss, synthesis + mapping)
         g_optimizer.apply_gradients(zip(gradients[:len(synthesis)], synthesis))
         mapping_optimizer.apply_gradients(zip(gradients[len(synthesis):], mapping))
@@ -240,8 +245,8 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     iterations = iterations or config.pick(**ITERATIONS, mode=mode)
     generator, discriminator = build_generator(seed=seed), build_discriminator()
     g_optimizer, d_optimizer, mapping_optimizer = optimizers()
-    mapping = generator.mapping.trainable_variables
-    g_optimizer.build([w for w in generator.trainable_variables if all(w is not m for m in mapping)])
+    synthesis, mapping = split_weights(generator)
+    g_optimizer.build(synthesis)
     d_optimizer.build(discriminator.trainable_variables)
     mapping_optimizer.build(mapping)
     step = make_train_step(generator, discriminator, g_optimizer, d_optimizer, mapping_optimizer)
