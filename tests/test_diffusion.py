@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from genlab.models import diffusion
+from genlab.models import diffusion, diffusion_training
 
 MU, S = 0.5, 0.3
 
@@ -77,11 +77,11 @@ def test_one_training_step_lowers_the_loss_on_a_fixed_batch():
     network = diffusion.build_unet(filters=(8, 16, 16), embed_dim=32)
 
     def loss_now():
-        return float(diffusion.Diffusion(network, seed=3).loss_on(x0, labels))
+        return float(diffusion_training.Diffusion(network, seed=3).loss_on(x0, labels))
 
     before = loss_now()
-    trainer = diffusion.Diffusion(network, seed=3)
-    trainer.compile(optimizer=diffusion.optimizer())
+    trainer = diffusion_training.Diffusion(network, seed=3)
+    trainer.compile(optimizer=diffusion_training.optimizer())
     trainer.train_step((x0, labels))
     assert loss_now() < before
 

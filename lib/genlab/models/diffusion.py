@@ -29,6 +29,7 @@ TIMESTEPS = 1000                  # T, as in Ho et al. (2020)
 SCHEDULE = "cosine"               # what the shipped model trains with; "linear" is DDPM's
 BETA_START, BETA_END = 1e-4, 0.02  # the linear schedule's ends (Ho et al.)
 FILTERS = (16, 32, 64)            # U-Net channels at 28x28, 14x14 and 7x7 (attention at 7x7)
+BLOCKS = 1                        # residual blocks per resolution on each path (Ho et al.: 2)
 EMBED_DIM = 128                   # timestep (and label) embedding width
 HEADS = 4                         # self-attention heads at 7x7
 NUM_CLASSES = 10                  # digits; label NUM_CLASSES is the null ("no label") class
@@ -37,6 +38,13 @@ BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
 EMA_MOMENTUM = 0.995              # Keras' optimizer EMA (use_ema=True) of the weights
 ITERATIONS = {"quick": 2, "full": 5000}          # U-Net training steps
+# The shipped run's recipe (genlab.models.diffusion_training; chosen by scripts/diffusion_recipes.py):
+PREDICTION = "eps"                # what the network predicts: "eps" (Ho et al.) or "v" (Salimans & Ho, 2022)
+WEIGHTING = "none"                # timestep weights: "none" (L_simple) or "min_snr" (Hang et al., 2023)
+MIN_SNR_GAMMA = 5.0
+WARMUP_STEPS, FINAL_LR_FRACTION = 500, 0.1        # linear warm-up, then cosine decay to 10 % of the rate
+CLIPNORM = 1.0                                    # global gradient-norm clipping (Ho et al.)
+CHECKPOINT_EVERY, CURVE_EVERY = 500, 4000         # steps between checkpoints, between learning-curve points
 DDIM_STEPS = {"quick": 10, "full": 25}           # DDIM sampling steps (DDPM uses all T)
 GUIDANCE = 2.0                                    # w of the class grids
 GUIDANCE_SWEEP = (0.0, 1.0, 2.0, 4.0)             # w = 0: unconditional; 1: conditional
@@ -47,8 +55,9 @@ LATENT_ITERATIONS = {"quick": 3, "full": 3000}
 ELBO_N, ELBO_TERMS = 1000, 60                     # the recorded bound: test digits, strided KL terms per digit
 SEED = 42
 SHIPPED_BUILDER = "Shipped"
-MANIFEST_SETTINGS = ("TIMESTEPS", "SCHEDULE", "FILTERS", "EMBED_DIM", "BATCH_SIZE", "LEARNING_RATE",
-                     "EMA_MOMENTUM", "P_UNCOND", "LATENT_UNITS", "LATENT_ITERATIONS")
+MANIFEST_SETTINGS = ("TIMESTEPS", "SCHEDULE", "FILTERS", "BLOCKS", "EMBED_DIM", "BATCH_SIZE", "LEARNING_RATE",
+                     "EMA_MOMENTUM", "P_UNCOND", "PREDICTION", "WEIGHTING", "MIN_SNR_GAMMA", "WARMUP_STEPS",
+                     "FINAL_LR_FRACTION", "CLIPNORM", "DDIM_STEPS", "LATENT_UNITS", "LATENT_ITERATIONS")
 
 
 class Schedule:
@@ -83,85 +92,15 @@ class Schedule:
 
 
 def build_unet(image_shape=IMAGE_SHAPE, filters=FILTERS, embed_dim=EMBED_DIM, heads=HEADS, num_classes=NUM_CLASSES,
-               name="unet"):
+               blocks=BLOCKS, name="unet"):
     """The notebook's U-Net eps_theta([x_t, t, label]) with these settings (:func:`genlab.models.unet.build_unet`)."""
-    return unet.build_unet(image_shape, filters, embed_dim, heads, num_classes, name=name)
+    return unet.build_unet(image_shape, filters, embed_dim, heads, num_classes, blocks=blocks, name=name)
 
 
 def build_latent_denoiser(latent_dim=16, units=LATENT_UNITS, embed_dim=EMBED_DIM, num_classes=NUM_CLASSES,
                           name="latent_denoiser"):
     """The latent-diffusion MLP eps_theta([z_t, t, label]) (:func:`genlab.models.unet.build_latent_denoiser`)."""
     return unet.build_latent_denoiser(latent_dim, units, embed_dim, num_classes, name=name)
-
-
-class Diffusion(keras.Model):
-    """Trains a noise predictor with the simple loss ||eps - eps_theta(x_t, t, label)||^2 (``fit``).
-
-    Each batch draws t ~ U{0..T-1} and eps ~ N(0, I), makes x_t in closed form and
-    drops labels to the null class with probability ``p_uncond``. Compile with an
-    optimizer with ``use_ema=True``: ``fit`` ends by swapping the EMA weights in.
-
-    Args:
-        network: eps_theta, inputs [x_t, t, label].
-        schedule: a :class:`Schedule`.
-        p_uncond: label dropout for classifier-free guidance.
-        seed: seed of the model's random stream.
-    """
-
-    def __init__(self, network, schedule=None, p_uncond=P_UNCOND, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.network, self.p_uncond, self.seed = network, float(p_uncond), seed
-        self.schedule = schedule or Schedule()
-        self.alpha_bars = ops.convert_to_tensor(self.schedule.alpha_bars.astype("float32"))
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.tracker = keras.metrics.Mean(name="loss")
-
-    @property
-    def metrics(self):
-        return [self.tracker]
-
-    def call(self, inputs, training=False):
-        return self.network(inputs, training=training)
-
-    def loss_on(self, x0, labels):
-        """The simple loss on one batch (fresh t, eps and label dropout)."""
-        n = ops.shape(x0)[0]
-        t = keras.random.randint((n,), 0, self.schedule.timesteps, seed=self.seed_generator)
-        noise = keras.random.normal(ops.shape(x0), seed=self.seed_generator)
-        abar = ops.reshape(ops.take(self.alpha_bars, t), (-1,) + (1,) * (len(x0.shape) - 1))
-        x_t = ops.sqrt(abar) * x0 + ops.sqrt(1.0 - abar) * noise
-        drop = keras.random.uniform((n,), seed=self.seed_generator) < self.p_uncond
-        labels = ops.where(drop, NUM_CLASSES, ops.cast(labels, "int32"))
-        return ops.mean(ops.square(noise - self.network([x_t, t, labels], training=True)))
-
-    def train_step(self, batch):
-        import tensorflow as tf
-
-        x0, labels = batch
-        with tf.GradientTape() as tape:
-            loss = self.loss_on(x0, labels)
-        gradients = tape.gradient(loss, self.network.trainable_weights)
-        self.optimizer.apply_gradients(zip(gradients, self.network.trainable_weights))
-        self.tracker.update_state(loss)
-        return {"loss": self.tracker.result()}
-
-
-def optimizer():
-    """Adam(LEARNING_RATE) keeping an EMA of the weights (swapped in at the end of ``fit``)."""
-    return keras.optimizers.Adam(LEARNING_RATE, use_ema=True, ema_momentum=EMA_MOMENTUM)
-
-
-def fit(network, x, labels, iterations, seed=SEED, checkpoint_dir=None, progress=False, schedule=None):
-    """Train ``network`` on prepared float arrays ``x`` (and int labels) for ``iterations`` batches."""
-    from genlab import callbacks, data
-
-    model = Diffusion(network, schedule, seed=seed)
-    model([np.asarray(x[:1], "float32"), np.zeros(1, "int32"), np.asarray(labels[:1], "int32")])  # built, to resume
-    model.compile(optimizer=optimizer())
-    steps = max(d for d in range(1, min(int(iterations), len(x) // BATCH_SIZE) + 1) if iterations % d == 0)
-    dataset = data.to_dataset(np.asarray(x, "float32"), BATCH_SIZE, to=None, seed=seed, repeat=True, labels=labels)
-    return model.fit(dataset, epochs=int(iterations) // steps, steps_per_epoch=steps, verbose=0,
-                     callbacks=callbacks.standard(checkpoint_dir, progress=progress))
 
 
 def guided_eps(network, x, t, labels=None, w=GUIDANCE):
@@ -175,11 +114,27 @@ def guided_eps(network, x, t, labels=None, w=GUIDANCE):
     n = len(x)
     steps = np.full((n,), t, "int32")
     if labels is None:
-        return np.asarray(_forward(network, x, steps, np.full((n,), NUM_CLASSES, "int32")))
+        return _as_eps(network, _forward(network, x, steps, np.full((n,), NUM_CLASSES, "int32")), x, t)
     both = _forward(network, np.concatenate([x, x]), np.concatenate([steps, steps]),
                     np.concatenate([np.asarray(labels, "int32"), np.full((n,), NUM_CLASSES, "int32")]))
-    eps_cond, eps_uncond = np.split(np.asarray(both), 2)
+    eps_cond, eps_uncond = np.split(_as_eps(network, both, np.concatenate([x, x]), t), 2)
     return eps_uncond + w * (eps_cond - eps_uncond)
+
+
+def _as_eps(network, output, x, t):
+    """The noise a network's output implies: a v-predicting network (``network.prediction = "v"``) is converted."""
+    output = np.asarray(output)
+    if getattr(network, "prediction", "eps") == "eps":
+        return output
+    from genlab.models import diffusion_training
+
+    return diffusion_training.eps_from_output(output, x, _default_alpha_bars()[t], network.prediction)
+
+
+def _default_alpha_bars():
+    if not hasattr(_default_alpha_bars, "value"):
+        _default_alpha_bars.value = Schedule().alpha_bars
+    return _default_alpha_bars.value
 
 
 def _forward(network, x, t, labels):
@@ -258,7 +213,9 @@ class Shipped(keras.Model):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
         self.unet = build_unet()
+        self.unet.prediction = PREDICTION          # what the samplers convert the output from (guided_eps)
         self.latent = build_latent_denoiser(latent_dim)
+        self.latent.prediction = PREDICTION
         self.latent_scale = self.add_weight(shape=(), initializer="ones", trainable=False, name="latent_scale")
         self.built = True
 
@@ -283,30 +240,50 @@ def train_latent(shipped, x_train, y_train, mode=None, seed=SEED, checkpoint_dir
     """Train ``shipped.latent`` (in place) on the shipped VAE's latent means of ``x_train``; sets the scale.
 
     Latent diffusion lives in the VAE's latent space: whenever ``vae_mnist`` is retrained, this
-    is retrained too (``scripts/retrain_latent_diffusion.py``).
+    is retrained too (``scripts/retrain_latent_diffusion.py``). Same recipe as the U-Net.
     """
     from genlab import config, pretrained
 
     latents = vae_latents(pretrained.load("vae_mnist"), x_train, seed=seed)
     scale = float(latents.std())
     shipped.latent_scale.assign(scale)
-    fit(shipped.latent, latents / scale, y_train.astype("int32"), config.pick(**LATENT_ITERATIONS, mode=mode),
-        seed, checkpoint_dir, progress)
+    _train_network(shipped.latent, latents / scale, y_train, config.pick(**LATENT_ITERATIONS, mode=mode), seed,
+                   checkpoint_dir, progress)
     return shipped
 
 
+def _train_network(network, x, labels, iterations, seed, checkpoint_dir, progress, curve=None):
+    """Train ``network`` in place with the shipped recipe (diffusion_training.Trainer); its EMA weights end in it."""
+    from genlab.models import diffusion_training
+
+    trainer = diffusion_training.Trainer(network, iterations, seed=seed, checkpoint_dir=checkpoint_dir)
+    trainer.ema.prediction = PREDICTION
+    ema = trainer.run(np.asarray(x, "float32"), np.asarray(labels, "int32"), progress, curve and curve(trainer.ema))
+    network.set_weights(ema.get_weights())
+
+
 def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations=None, progress=False):
-    """Train notebook 11's U-Net (and, on MNIST, its latent denoiser) for ``mode``; returns a :class:`Shipped`."""
+    """Train notebook 11's U-Net (and, on MNIST, its latent denoiser) for ``mode``; returns a :class:`Shipped`.
+
+    With ``checkpoint_dir`` the run resumes from its checkpoints (``unet/``, ``latent/``) and, in
+    full mode, records its learning curve (FID at N = 2,000 every ``CURVE_EVERY`` steps) in ``curve.json``.
+    """
     from pathlib import Path
 
-    from genlab import config, data, pretrained
+    from genlab import config, data
+    from genlab.models import diffusion_training
 
     config.seed_everything(seed)
-    (x_train, y_train), _ = data.load(dataset, mode=config.check_mode(mode))
+    mode = config.check_mode(mode)
+    (x_train, y_train), _ = data.load(dataset, mode=mode)
     shipped = Shipped()
     folder = (lambda name: None) if checkpoint_dir is None else (lambda name: Path(checkpoint_dir) / name)
-    fit(shipped.unet, data.scale_images(x_train), y_train.astype("int32"),
-        iterations or config.pick(**ITERATIONS, mode=mode), seed, folder("unet"), progress)
+    iterations = iterations or config.pick(**ITERATIONS, mode=mode)
+    curve = None
+    if checkpoint_dir is not None and mode == "full":
+        curve = (lambda ema: diffusion_training.fid_curve(sampler(ema), dataset, Path(checkpoint_dir) / "curve.json",
+                                                          iterations))
+    _train_network(shipped.unet, data.scale_images(x_train), y_train, iterations, seed, folder("unet"), progress, curve)
     if dataset == "mnist":
         train_latent(shipped, x_train, y_train, mode, seed, folder("latent"), progress)
     return shipped
@@ -385,8 +362,7 @@ def extra_evaluation(model, dataset="mnist", seed=SEED, n=200, steps=10):
     for w in GUIDANCE_SWEEP:
         eps_fn = (lambda x, t, w=w: guided_eps(model.unet, x, t, labels if w else None, w))
         sweep[str(w)] = measure(data.to_uint8(ddim_sample(eps_fn, (n, *IMAGE_SHAPE), schedule, steps, seed=seed)))
-    result = {"guidance_sweep": {"n": n, "ddim_steps": steps, "seed": seed, "by_w": sweep},
-              "likelihood": likelihood(model.unet, dataset, seed=seed)}
+    result = {"guidance_sweep": {"n": n, "ddim_steps": steps, "seed": seed, "by_w": sweep}}
     if dataset == "mnist":
         eps_fn = (lambda z, t: guided_eps(model.latent, z, t, labels, GUIDANCE))
         z0 = ddim_sample(eps_fn, (n, model.latent_dim), schedule, steps, seed=seed, clip=None)

@@ -146,13 +146,15 @@ class SelfAttention(layers.Layer):
         return {**super().get_config(), "heads": self.heads, "groups": self.groups}
 
 
-def build_unet(image_shape, filters, embed_dim, heads, num_classes, name="unet"):
+def build_unet(image_shape, filters, embed_dim, heads, num_classes, blocks=1, name="unet"):
     """eps_theta([x_t, t, label]) -> predicted noise, same shape as x_t.
 
     28x28 -> ResBlock(f0) -> down -> 14x14 ResBlock(f1) -> down -> 7x7
     ResBlock(f2), SelfAttention, ResBlock(f2) -> up, concat skip, ResBlock(f1) ->
     up, concat skip, ResBlock(f0) -> 3x3 conv to the image's channels. The label
     embedding (num_classes + 1 rows: the last is the null class) joins the time embedding.
+    ``blocks`` > 1 adds residual blocks at each resolution of both paths (Ho et al. use 2;
+    the extra ones are named ``down1_2``, ``up1_2``, ...), so ``blocks=1`` is the original network.
     """
     height, width, channels = (int(size) for size in image_shape)
     if height % 4 or width % 4:
@@ -165,17 +167,23 @@ def build_unet(image_shape, filters, embed_dim, heads, num_classes, name="unet")
     e = layers.Dense(embed_dim, name="time_mlp2")(e)
     e = layers.Add(name="time_plus_label")([e, layers.Embedding(num_classes + 1, embed_dim, name="label_embedding")(y_in)])
     x = layers.Conv2D(filters[0], 3, padding="same", name="conv_in")(x_in)
-    skip1 = x = ResidualBlock(filters[0], name="down1")([x, e])
+
+    def stack(x, level, path):   # ``blocks`` residual blocks at one resolution
+        for index in range(int(blocks)):
+            x = ResidualBlock(filters[level - 1], name=f"{path}{level}" + (f"_{index + 1}" if index else ""))([x, e])
+        return x
+
+    skip1 = x = stack(x, 1, "down")
     x = layers.Conv2D(filters[1], 3, strides=2, padding="same", name="downsample1")(x)
-    skip2 = x = ResidualBlock(filters[1], name="down2")([x, e])
+    skip2 = x = stack(x, 2, "down")
     x = layers.Conv2D(filters[2], 3, strides=2, padding="same", name="downsample2")(x)
     x = ResidualBlock(filters[2], name="mid1")([x, e])
     x = SelfAttention(heads, name="mid_attention")(x)
     x = ResidualBlock(filters[2], name="mid2")([x, e])
     x = layers.UpSampling2D(name="upsample2")(x)
-    x = ResidualBlock(filters[1], name="up2")([layers.Concatenate(name="skip2")([x, skip2]), e])
+    x = stack(layers.Concatenate(name="skip2")([x, skip2]), 2, "up")
     x = layers.UpSampling2D(name="upsample1")(x)
-    x = ResidualBlock(filters[0], name="up1")([layers.Concatenate(name="skip1")([x, skip1]), e])
+    x = stack(layers.Concatenate(name="skip1")([x, skip1]), 1, "up")
     x = layers.Activation("silu", name="out_silu")(layers.GroupNormalization(8, name="out_norm")(x))
     eps = layers.Conv2D(channels, 3, padding="same", dtype="float32", name="eps")(x)
     return keras.Model([x_in, t_in, y_in], eps, name=name)
