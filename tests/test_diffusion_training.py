@@ -112,3 +112,19 @@ def test_the_samplers_read_a_v_predicting_network_as_the_noise_it_implies():
     assert np.allclose(diffusion._as_eps(SimpleNamespace(prediction="v"), v, x_t, 300), noise, atol=1e-5)
     assert diffusion._as_eps(SimpleNamespace(), noise, x_t, 300) is not None    # an eps network: unchanged
     assert np.array_equal(diffusion._as_eps(SimpleNamespace(), noise, x_t, 300), noise)
+
+
+def test_one_timestep_per_image_is_converted_with_each_images_own_abar():
+    from types import SimpleNamespace
+
+    x0, noise, t, _ = batch(4)
+    abar = diffusion.Schedule().alpha_bars[t].reshape(-1, 1, 1, 1)
+    x_t = np.sqrt(abar) * x0 + np.sqrt(1 - abar) * noise
+    v = np.sqrt(abar) * noise - np.sqrt(1 - abar) * x0
+    assert np.allclose(diffusion._as_eps(SimpleNamespace(prediction="v"), v, x_t, t), noise, atol=1e-4)
+
+
+def test_a_trainer_marks_its_network_and_ema_with_what_they_predict(tmp_path):
+    network = diffusion.build_unet(filters=(8, 8, 8), embed_dim=16)
+    trainer = diffusion_training.Trainer(network, 3, diffusion_training.recipe(prediction="v"))
+    assert network.prediction == trainer.ema.prediction == "v"

@@ -128,7 +128,9 @@ def _as_eps(network, output, x, t):
         return output
     from genlab.models import diffusion_training
 
-    return diffusion_training.eps_from_output(output, x, _default_alpha_bars()[t], network.prediction)
+    abar = _default_alpha_bars()[np.asarray(t)]              # t: one step for all, or one per image
+    abar = abar.reshape((-1,) + (1,) * (np.ndim(x) - 1)) if np.ndim(abar) else abar
+    return diffusion_training.eps_from_output(output, x, abar, network.prediction)
 
 
 def _default_alpha_bars():
@@ -257,7 +259,6 @@ def _train_network(network, x, labels, iterations, seed, checkpoint_dir, progres
     from genlab.models import diffusion_training
 
     trainer = diffusion_training.Trainer(network, iterations, seed=seed, checkpoint_dir=checkpoint_dir)
-    trainer.ema.prediction = PREDICTION
     ema = trainer.run(np.asarray(x, "float32"), np.asarray(labels, "int32"), progress, curve and curve(trainer.ema))
     network.set_weights(ema.get_weights())
 
@@ -316,7 +317,8 @@ def sampler(model, steps=None, guidance=None):
 
 def unconditional_eps(network):
     """``eps_fn(x_t, t)`` -> the network's noise prediction with the null label; ``t`` one step per image."""
-    return lambda x, t: np.asarray(_forward(network, x, np.asarray(t, "int32"), np.full(len(x), NUM_CLASSES, "int32")))
+    return lambda x, t: _as_eps(network, _forward(network, x, np.asarray(t, "int32"), np.full(len(x), NUM_CLASSES, "int32")),
+                                x, t)
 
 
 def likelihood(network, dataset="mnist", n=ELBO_N, terms=ELBO_TERMS, seed=SEED):

@@ -169,6 +169,8 @@ class Trainer:
         self.settings = settings or recipe()
         self.ema = keras.models.clone_model(network)
         self.ema.set_weights(network.get_weights())
+        # What the samplers convert the output from (diffusion.guided_eps reads it).
+        network.prediction = self.ema.prediction = self.settings["prediction"]
         self.optimizer = keras.optimizers.Adam(learning_rate(self.settings, self.iterations),
                                                global_clipnorm=self.settings["clipnorm"])
         self.optimizer.build(network.trainable_variables)
