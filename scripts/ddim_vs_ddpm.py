@@ -6,7 +6,7 @@ eta = 0 is DDIM, eta = 1 adds DDPM's posterior noise at each of the S steps (wit
 Ho et al.'s ancestral sampler). For each S in ``--steps`` and each eta, ``--n`` unconditional
 samples of the shipped U-Net (same seed) are scored by FID, precision and recall against as
 many test digits, with the train-digit floor at that N; seconds per image are recorded too.
-The file keeps the SHA-256 of the weights it measured: data/results/ddim_vs_ddpm.json.
+Written to ``ddim_vs_ddpm.json`` in the results folder (``OUTPUT``), with the SHA-256 of the weights it measured.
 
     flock /tmp/genlab_heavy.lock .venv/bin/python scripts/ddim_vs_ddpm.py
 """

@@ -49,17 +49,17 @@ def main(argv=None):
     latents = diffusion.vae_latents(vae_model, x_train, seed=seed)
     scale = float(latents.std())
     decode = (lambda z: data.to_uint8(vae.decode(vae_model.vae, z * scale), from_range="sigmoid"))
-    spaces = {"pixels (784 values in [-1, 1])": (data.scale_images(x_train).reshape(len(x_train), -1),
-                                                 lambda x: data.to_uint8(x.reshape(-1, 28, 28, 1))),
-              "VAE latents (16 means / their s.d.)": (latents / scale, decode)}
+    spaces = {"pixels": ("pixels (784 values in [-1, 1])", data.scale_images(x_train).reshape(len(x_train), -1),
+                         lambda x: data.to_uint8(x.reshape(-1, 28, 28, 1))),
+              "latents": ("VAE latents (16 means / their s.d.)", latents / scale, decode)}
     settings = {"iterations": args.iterations, "n": args.n, "ddim_steps": args.ddim_steps, "seed": seed,
                 "units": diffusion.LATENT_UNITS, "recipe": diffusion_training.recipe()}
     record = {"what": "the same MLP denoiser trained in pixel space and in the VAE's latent space (issue 25)",
               "command": "python scripts/latent_vs_pixel.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "settings": settings, "rows": {},
               "bounds": {"floor (training digits)": score(x_train[:args.n], args.n, seed),
-                         "VAE reconstructions of training digits": score(decode(latents[-args.n:] / scale), args.n, seed)}}
-    for name, (x, to_images) in spaces.items():
+                         "VAE reconstructions": score(decode(latents[-args.n:] / scale), args.n, seed)}}
+    for name, (space, x, to_images) in spaces.items():
         config.seed_everything(seed)
         network = diffusion.build_latent_denoiser(x.shape[1])
         trainer = diffusion_training.Trainer(network, args.iterations, seed=seed)
@@ -74,7 +74,7 @@ def main(argv=None):
                                 for i in range(0, args.n, 250)])[:args.n]
         images = to_images(draws)
         sample_seconds = time.perf_counter() - start
-        record["rows"][name] = {"dimensions": int(x.shape[1]), "parameters": network.count_params(),
+        record["rows"][name] = {"space": space, "dimensions": int(x.shape[1]), "parameters": network.count_params(),
                                 "train_seconds_per_step": round(train_seconds / args.iterations, 5),
                                 "sample_seconds_per_image": round(sample_seconds / args.n, 5), **score(images, args.n, seed)}
         print(name, record["rows"][name], flush=True)
