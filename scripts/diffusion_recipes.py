@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from genlab import config, data, evaluation, paths, runs
-from genlab.models import diffusion, diffusion_training
+from genlab.models import diffusion
 
 OUTPUT = paths.REPO_ROOT / "data" / "results" / "diffusion_recipes.json"
 CANDIDATES = {
@@ -44,7 +44,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     settings = {"iterations": args.iterations, "filters": args.filters, "blocks": args.blocks, "n": args.n,
-                "ddim_steps": args.ddim_steps, "seed": diffusion.SEED, "recipe": diffusion_training.recipe(ema=args.ema)}
+                "ddim_steps": args.ddim_steps, "seed": diffusion.SEED, "recipe": diffusion.recipe(ema=args.ema)}
     record = {"what": "diffusion U-Net recipes at equal budget (issue 21): FID of unconditional DDIM samples",
               "command": "python scripts/diffusion_recipes.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "settings": settings, "candidates": {}}
@@ -62,8 +62,8 @@ def main(argv=None):
         config.seed_everything(diffusion.SEED)
         network = diffusion.build_unet(filters=tuple(args.filters), blocks=args.blocks)
         folder = paths.build_dir() / "diffusion_recipes" / "".join(c if c.isalnum() else "_" for c in name)
-        trainer = diffusion_training.Trainer(network, args.iterations, diffusion_training.recipe(ema=args.ema, **changes),
-                                             checkpoint_dir=folder)
+        trainer = diffusion.trainer(network, args.iterations, diffusion.recipe(ema=args.ema, **changes),
+                                    checkpoint_dir=folder)
         done, start = int(trainer.done.numpy()), time.perf_counter()
         ema = trainer.run(x, labels, progress=True)
         seconds_per_step = (time.perf_counter() - start) / max(args.iterations - done, 1)

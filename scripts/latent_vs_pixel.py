@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from genlab import config, data, evaluation, paths, pretrained
-from genlab.models import diffusion, diffusion_training, vae
+from genlab.models import diffusion, vae
 
 OUTPUT = paths.REPO_ROOT / "data" / "results" / "latent_vs_pixel.json"
 WHICH = ("FID", "precision", "recall")
@@ -53,7 +53,7 @@ def main(argv=None):
                          lambda x: data.to_uint8(x.reshape(-1, 28, 28, 1))),
               "latents": ("VAE latents (16 means / their s.d.)", latents / scale, decode)}
     settings = {"iterations": args.iterations, "n": args.n, "ddim_steps": args.ddim_steps, "seed": seed,
-                "units": diffusion.LATENT_UNITS, "recipe": diffusion_training.recipe()}
+                "units": diffusion.LATENT_UNITS, "recipe": diffusion.recipe()}
     record = {"what": "the same MLP denoiser trained in pixel space and in the VAE's latent space (issue 25)",
               "command": "python scripts/latent_vs_pixel.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "settings": settings, "rows": {},
@@ -62,7 +62,7 @@ def main(argv=None):
     for name, (space, x, to_images) in spaces.items():
         config.seed_everything(seed)
         network = diffusion.build_latent_denoiser(x.shape[1])
-        trainer = diffusion_training.Trainer(network, args.iterations, seed=seed)
+        trainer = diffusion.trainer(network, args.iterations, seed=seed)
         start = time.perf_counter()
         ema = trainer.run(x.astype("float32"), y_train.astype("int32"), progress=True)
         train_seconds = time.perf_counter() - start

@@ -70,20 +70,21 @@ def test_unet_predicts_noise_of_the_image_shape():
 
 
 def test_one_training_step_lowers_the_loss_on_a_fixed_batch():
-    """Same seed: the same t, noise and label dropout before and after one step of the model's train_step."""
+    """The same t and noise before and after one step of the shipped recipe's trainer (warm-up skipped)."""
     rng = np.random.default_rng(0)
     x0 = np.clip(rng.normal(size=(16, 28, 28, 1)), -1, 1).astype("float32")
     labels = rng.integers(0, 10, 16).astype("int32")
+    t, noise = rng.integers(0, 1000, 16).astype("int32"), rng.standard_normal(x0.shape).astype("float32")
     network = diffusion.build_unet(filters=(8, 16, 16), embed_dim=32)
+    run = diffusion.trainer(network, 50, diffusion.recipe(batch_size=16, warmup=0, p_uncond=0.0))
+    alpha_bars = diffusion.Schedule().alpha_bars.astype("float32")
 
     def loss_now():
-        return float(diffusion_training.Diffusion(network, seed=3).loss_on(x0, labels))
+        return float(diffusion_training.objective(network, x0, t, noise, labels, alpha_bars, run.settings["prediction"]))
 
     before = loss_now()
-    trainer = diffusion_training.Diffusion(network, seed=3)
-    trainer.compile(optimizer=diffusion_training.optimizer())
-    trainer.train_step((x0, labels))
-    assert loss_now() < before
+    run.run(x0, labels, until=1)
+    assert int(run.done.numpy()) == 1 and loss_now() < before
 
 
 def test_ddim_with_all_steps_and_eta_one_matches_ddpm_statistics():

@@ -66,13 +66,13 @@ def test_a_v_prediction_converts_back_to_the_noise_that_made_x_t():
 
 def test_a_recipe_refuses_unknown_settings_and_choices():
     with pytest.raises(ValueError, match="unknown recipe"):
-        diffusion_training.recipe(learning_rat=1e-3)
+        diffusion.recipe(learning_rat=1e-3)
     with pytest.raises(ValueError, match="prediction"):
-        diffusion_training.recipe(prediction="x0")
+        diffusion.recipe(prediction="x0")
 
 
 def test_the_learning_rate_warms_up_then_decays_to_its_final_fraction():
-    rate = diffusion_training.learning_rate(diffusion_training.recipe(learning_rate=1e-3, warmup=10,
+    rate = diffusion_training.learning_rate(diffusion.recipe(learning_rate=1e-3, warmup=10,
                                                                       final_lr_fraction=0.1), 110)
     values = [float(rate(step)) for step in (0, 5, 10, 60, 110)]
     assert values[0] == 0.0 and values[1] == pytest.approx(5e-4) and values[2] == pytest.approx(1e-3)
@@ -82,8 +82,8 @@ def test_the_learning_rate_warms_up_then_decays_to_its_final_fraction():
 def tiny_run(folder, until=None, iterations=6):
     keras.utils.set_random_seed(1)                                 # the same initial weights in every run
     network = diffusion.build_unet(filters=(8, 8, 8), embed_dim=16, blocks=2)
-    trainer = diffusion_training.Trainer(network, iterations, diffusion_training.recipe(batch_size=4, warmup=2),
-                                         seed=7, checkpoint_dir=folder)
+    trainer = diffusion.trainer(network, iterations, diffusion.recipe(batch_size=4, warmup=2), seed=7,
+                                checkpoint_dir=folder)
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
     ema = trainer.run(x, rng.integers(0, 10, 32).astype("int32"), until=until)
@@ -126,5 +126,20 @@ def test_one_timestep_per_image_is_converted_with_each_images_own_abar():
 
 def test_a_trainer_marks_its_network_and_ema_with_what_they_predict(tmp_path):
     network = diffusion.build_unet(filters=(8, 8, 8), embed_dim=16)
-    trainer = diffusion_training.Trainer(network, 3, diffusion_training.recipe(prediction="v"))
+    trainer = diffusion.trainer(network, 3, diffusion.recipe(prediction="v"))
     assert network.prediction == trainer.ema.prediction == "v"
+
+
+def test_the_manifest_measures_have_the_recorded_layout(monkeypatch):
+    """A tiny run of extra_evaluation on an untrained model: every record the notebook and the claims read is there."""
+    monkeypatch.setattr(diffusion, "TIMED", 4)
+    monkeypatch.setattr(diffusion, "DDIM_STEPS", {"quick": 2, "full": 2})
+    result = diffusion.extra_evaluation(diffusion.Shipped(), n=30, steps=2)
+    sweep = result["guidance_sweep"]
+    assert sweep["n"] == 30 and set(sweep["by_w"]) == {str(w) for w in diffusion.GUIDANCE_SWEEP}
+    assert set(sweep["by_w"]["2.0"]) == {"FID", "precision", "recall", "class_accuracy"}
+    latent = result["latent_diffusion"]
+    assert latent["w"] == diffusion.GUIDANCE and "class_accuracy" in latent
+    assert set(latent["unconditional"]) == {"n", "ddim_steps", "FID", "precision", "recall"}
+    assert set(latent["seconds_per_image"]) == {"ddim_steps", "images", "pixel U-Net", "latent MLP + VAE decoder"}
+    assert all(latent["seconds_per_image"][name] > 0 for name in ("pixel U-Net", "latent MLP + VAE decoder"))

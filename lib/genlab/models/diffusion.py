@@ -20,7 +20,8 @@ import numpy as np
 from keras import ops
 
 from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
-from genlab.models import unet
+from genlab.models import diffusion_training, unet
+from genlab.models.diffusion_sampling import ddim_sample, ddim_step, ddpm_sample, ddpm_step  # noqa: F401  (the notebook's names)
 from genlab.models.unet import ResidualBlock, SelfAttention, SinusoidalEmbedding  # noqa: F401  (the notebook's names)
 
 NOTEBOOK = "11_diffusion"
@@ -53,6 +54,8 @@ GUIDANCE_SWEEP = (0.0, 1.0, 2.0, 4.0)             # w = 0: unconditional; 1: con
 LATENT_UNITS = 256                                # the latent denoiser's MLP width
 LATENT_ITERATIONS = {"quick": 3, "full": 3000}
 ELBO_N, ELBO_TERMS = 1000, 60                     # the recorded bound: test digits, strided KL terms per digit
+SWEEP_N, SWEEP_DDIM_STEPS = 10_000, 20            # the recorded guidance sweep: the standard N, DDIM steps per sample
+TIMED = 500                                       # images timed per sampler when latent and pixel sampling are compared
 SEED = 42
 SHIPPED_BUILDER = "Shipped"
 MANIFEST_SETTINGS = ("TIMESTEPS", "SCHEDULE", "FILTERS", "BLOCKS", "EMBED_DIM", "BATCH_SIZE", "LEARNING_RATE",
@@ -126,8 +129,6 @@ def _as_eps(network, output, x, t):
     output = np.asarray(output)
     if getattr(network, "prediction", "eps") == "eps":
         return output
-    from genlab.models import diffusion_training
-
     abar = _default_alpha_bars()[np.asarray(t)]              # t: one step for all, or one per image
     abar = abar.reshape((-1,) + (1,) * (np.ndim(x) - 1)) if np.ndim(abar) else abar
     return diffusion_training.eps_from_output(output, x, abar, network.prediction)
@@ -145,63 +146,6 @@ def _forward(network, x, t, labels):
 
         network._genlab_forward = tf.function(lambda a, b, c: network([a, b, c], training=False), reduce_retracing=True)
     return network._genlab_forward(np.asarray(x, "float32"), t, labels)
-
-
-def ddim_step(x_t, eps, abar_t, abar_prev, eta=0.0, noise=None, clip=None):
-    """One DDIM update x_t -> x_s (s < t): predict x0, then re-noise to abar_s (eta=1: DDPM's variance)."""
-    x0 = (x_t - np.sqrt(1 - abar_t) * eps) / np.sqrt(abar_t)
-    if clip is not None:   # keep the predicted image in range, then use the eps consistent with it
-        x0 = np.clip(x0, -clip, clip)
-        eps = (x_t - np.sqrt(abar_t) * x0) / np.sqrt(1 - abar_t)
-    sigma = eta * np.sqrt((1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev))
-    x_prev = np.sqrt(abar_prev) * x0 + np.sqrt(np.maximum(1 - abar_prev - sigma ** 2, 0.0)) * eps
-    return x_prev + (sigma * noise if noise is not None and sigma > 0 else 0.0)
-
-
-def ddim_sample(eps_fn, shape, schedule, steps, eta=0.0, seed=0, clip=1.0, keep=None):
-    """Sample with DDIM over ``steps`` evenly spaced timesteps; ``eps_fn(x, t)`` -> eps (NumPy).
-
-    Returns x_0, or (``keep`` = number of snapshots) (x_0, [x at evenly spaced steps, from x_T]).
-    With steps = T and eta = 1 this is DDPM's ancestral sampler with the posterior variance.
-    """
-    rng = np.random.default_rng(seed)
-    times = np.linspace(schedule.timesteps - 1, 0, steps).round().astype(int)
-    x = rng.standard_normal(shape).astype(np.float32)
-    path = [x]
-    for index, t in enumerate(times):
-        abar_t = schedule.alpha_bars[t]
-        abar_prev = schedule.alpha_bars[times[index + 1]] if index + 1 < len(times) else 1.0
-        noise = rng.standard_normal(shape) if eta > 0 else None
-        x = ddim_step(x, eps_fn(x, int(t)), abar_t, abar_prev, eta, noise, clip).astype(np.float32)
-        path.append(x)
-    if keep is None:
-        return x
-    return x, [path[i] for i in np.linspace(0, len(path) - 1, keep).round().astype(int)]
-
-
-def ddpm_step(x_t, eps, t, schedule, noise):
-    """One ancestral update (Ho et al., algorithm 2): x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t) + sigma_t z.
-
-    sigma_t^2 is the posterior variance beta_t (1 - abar_{t-1}) / (1 - abar_t); no noise at t = 0.
-    """
-    beta, alpha, abar = schedule.betas[t], schedule.alphas[t], schedule.alpha_bars[t]
-    mean = (x_t - beta / np.sqrt(1 - abar) * eps) / np.sqrt(alpha)
-    if t == 0:
-        return mean
-    return mean + np.sqrt(beta * (1 - schedule.alpha_bars[t - 1]) / (1 - abar)) * noise
-
-
-def ddpm_sample(eps_fn, shape, schedule, seed=0, keep=None):
-    """Ancestral sampling over all T steps from x_T ~ N(0, I); ``eps_fn(x, t)`` -> eps (NumPy)."""
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(shape).astype(np.float32)
-    path = [x]
-    for t in range(schedule.timesteps - 1, -1, -1):
-        x = ddpm_step(x, eps_fn(x, t), t, schedule, rng.standard_normal(shape)).astype(np.float32)
-        path.append(x)
-    if keep is None:
-        return x
-    return x, [path[i] for i in np.linspace(0, len(path) - 1, keep).round().astype(int)]
 
 
 class Shipped(keras.Model):
@@ -254,12 +198,25 @@ def train_latent(shipped, x_train, y_train, mode=None, seed=SEED, checkpoint_dir
     return shipped
 
 
-def _train_network(network, x, labels, iterations, seed, checkpoint_dir, progress, curve=None):
-    """Train ``network`` in place with the shipped recipe (diffusion_training.Trainer); its EMA weights end in it."""
-    from genlab.models import diffusion_training
+def recipe(**changes):
+    """The shipped run's recipe as a dict (these settings), with ``changes`` applied (:mod:`genlab.models.diffusion_training`)."""
+    return diffusion_training.recipe(
+        {"prediction": PREDICTION, "weighting": WEIGHTING, "min_snr_gamma": MIN_SNR_GAMMA, "learning_rate": LEARNING_RATE,
+         "warmup": WARMUP_STEPS, "final_lr_fraction": FINAL_LR_FRACTION, "clipnorm": CLIPNORM, "ema": EMA_MOMENTUM,
+         "batch_size": BATCH_SIZE, "p_uncond": P_UNCOND, "schedule": SCHEDULE}, **changes)
 
-    trainer = diffusion_training.Trainer(network, iterations, seed=seed, checkpoint_dir=checkpoint_dir)
-    ema = trainer.run(np.asarray(x, "float32"), np.asarray(labels, "int32"), progress, curve and curve(trainer.ema))
+
+def trainer(network, iterations, settings=None, seed=SEED, checkpoint_dir=None):
+    """A :class:`genlab.models.diffusion_training.Trainer` of ``network`` with these settings (``settings``: a recipe)."""
+    settings = settings or recipe()
+    return diffusion_training.Trainer(network, iterations, settings, Schedule(settings["schedule"]).alpha_bars,
+                                      NUM_CLASSES, seed, checkpoint_dir, CHECKPOINT_EVERY)
+
+
+def _train_network(network, x, labels, iterations, seed, checkpoint_dir, progress, curve=None):
+    """Train ``network`` in place with the shipped recipe; its EMA weights end in it."""
+    run = trainer(network, iterations, seed=seed, checkpoint_dir=checkpoint_dir)
+    ema = run.run(np.asarray(x, "float32"), np.asarray(labels, "int32"), progress, curve and curve(run.ema))
     network.set_weights(ema.get_weights())
 
 
@@ -272,7 +229,6 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     from pathlib import Path
 
     from genlab import config, data
-    from genlab.models import diffusion_training
 
     config.seed_everything(seed)
     mode = config.check_mode(mode)
@@ -283,7 +239,7 @@ def train(dataset="mnist", mode=None, seed=SEED, checkpoint_dir=None, iterations
     curve = None
     if checkpoint_dir is not None and mode == "full":
         curve = (lambda ema: diffusion_training.fid_curve(sampler(ema), dataset, Path(checkpoint_dir) / "curve.json",
-                                                          iterations))
+                                                          iterations, CURVE_EVERY))
     _train_network(shipped.unet, data.scale_images(x_train), y_train, iterations, seed, folder("unet"), progress, curve)
     if dataset == "mnist":
         train_latent(shipped, x_train, y_train, mode, seed, folder("latent"), progress)
@@ -331,44 +287,71 @@ def likelihood(network, dataset="mnist", n=ELBO_N, terms=ELBO_TERMS, seed=SEED):
     from genlab.models import diffusion_bound
 
     _, (x_test, _) = data.load(dataset, mode="full")
-    value, error, _ = diffusion_bound.bits_per_dim(unconditional_eps(network), x_test[:n], Schedule(), terms=terms,
-                                                   seed=seed)
+    value, error, _ = diffusion_bound.bits_per_dim(unconditional_eps(network), x_test[:n], Schedule(),
+                                                   terms=terms, seed=seed)
     return {"metric": "bits/dim (variational bound: an upper bound on the NLL)", "value": round(value, 4),
             "standard_error": round(error, 4), "n": n, "data": f"the first {n:,} test digits, 256 levels",
             "terms": terms, "exact_ends": diffusion_bound.EXACT_ENDS, "variance": "posterior", "label": "none (unconditional)"}
 
 
-def extra_evaluation(model, dataset="mnist", seed=SEED, n=200, steps=10):
-    """What the manifest records beside the FID: the guidance sweep and latent diffusion's FID.
+def _draw(network, shape, w, labels, steps, seed, clip=1.0, batch=500):
+    """DDIM samples of ``shape`` (images or latents) from ``network``, guided with ``w`` when ``labels`` and w are given."""
+    parts = []
+    for start in range(0, shape[0], batch):
+        part = None if labels is None or not w else labels[start:start + batch]
+        parts.append(ddim_sample(lambda x, t, part=part: guided_eps(network, x, t, part, w),
+                                           (min(batch, shape[0] - start), *shape[1:]), Schedule(), steps,
+                                           seed=seed + start, clip=clip))
+    return np.concatenate(parts)
 
-    For each w of GUIDANCE_SWEEP, ``n`` DDIM samples (``steps`` steps) with labels 0-9 in
-    turn: the project classifier's class accuracy, FID, precision and recall against ``n``
-    held-out digits (notebook 11's sweep, at a larger N); then ``n`` latent-diffusion
-    samples decoded by the shipped VAE, guided with w = GUIDANCE, measured the same way.
+
+def extra_evaluation(model, dataset="mnist", seed=SEED, n=SWEEP_N, steps=SWEEP_DDIM_STEPS):
+    """What the manifest records beside the FID: the guidance sweep, and latent diffusion beside pixel diffusion.
+
+    For each w of GUIDANCE_SWEEP, ``n`` DDIM samples (``steps`` steps) with labels 0-9 in turn:
+    the project classifier's class accuracy, FID, precision and recall against ``n`` held-out
+    digits. Then latent diffusion, decoded by the shipped VAE: the same guided measure at
+    w = GUIDANCE; ``n`` unconditional samples at ``DDIM_STEPS["full"]``, the protocol of the
+    pixel model's own FID; and the seconds per image of both samplers at those steps, timed
+    in this run on ``TIMED`` images each.
     """
+    import time
+
     from genlab import data, evaluation, pretrained
     from genlab.models import classifier, vae
 
-    schedule, labels = Schedule(), np.arange(n) % NUM_CLASSES
+    labels = np.arange(n) % NUM_CLASSES
     reference = evaluation.references(dataset, n, seed=seed)[0]
     recognise = classifier.load(dataset)
     which = ("FID", "precision", "recall")
 
-    def measure(images):
-        predicted = np.argmax(recognise.predict(data.to_unit_range(images), verbose=0), axis=1)
+    def measure(images, labels=labels):
         values = evaluation.measure(images, reference, dataset, which=which)
-        return {"class_accuracy": round(float(np.mean(predicted == labels)), 4),
-                **{name: round(float(value), 4) for name, value in zip(which, values)}}
+        result = {name: round(float(value), 4) for name, value in zip(which, values)}
+        if labels is not None:
+            predicted = np.argmax(recognise.predict(data.to_unit_range(images), verbose=0), axis=1)
+            result["class_accuracy"] = round(float(np.mean(predicted == labels)), 4)
+        return result
 
-    sweep = {}
-    for w in GUIDANCE_SWEEP:
-        eps_fn = (lambda x, t, w=w: guided_eps(model.unet, x, t, labels if w else None, w))
-        sweep[str(w)] = measure(data.to_uint8(ddim_sample(eps_fn, (n, *IMAGE_SHAPE), schedule, steps, seed=seed)))
+    sweep = {str(w): measure(data.to_uint8(_draw(model.unet, (n, *IMAGE_SHAPE), w, labels, steps, seed))) for w in GUIDANCE_SWEEP}
     result = {"guidance_sweep": {"n": n, "ddim_steps": steps, "seed": seed, "by_w": sweep}}
-    if dataset == "mnist":
-        eps_fn = (lambda z, t: guided_eps(model.latent, z, t, labels, GUIDANCE))
-        z0 = ddim_sample(eps_fn, (n, model.latent_dim), schedule, steps, seed=seed, clip=None)
-        images = data.to_uint8(vae.decode(pretrained.load("vae_mnist").vae, z0 * float(model.latent_scale)),
-                               from_range="sigmoid")
-        result["latent_diffusion"] = {"n": n, "ddim_steps": steps, "w": GUIDANCE, **measure(images)}
+    if dataset != "mnist":
+        return result
+    decoder = pretrained.load("vae_mnist").vae
+
+    def latent_images(w, labels, count, steps):
+        z0 = _draw(model.latent, (count, model.latent_dim), w, labels, steps, seed, clip=None)
+        return data.to_uint8(vae.decode(decoder, z0 * float(model.latent_scale)), from_range="sigmoid")
+
+    full_steps, seconds = DDIM_STEPS["full"], {}
+    for name, sample in (("pixel U-Net", lambda: _draw(model.unet, (TIMED, *IMAGE_SHAPE), 0.0, None, full_steps, seed)),
+                         ("latent MLP + VAE decoder", lambda: latent_images(0.0, None, TIMED, full_steps))):
+        sample()                                                             # traced once, untimed
+        start = time.perf_counter()
+        sample()
+        seconds[name] = round((time.perf_counter() - start) / TIMED, 5)
+    result["latent_diffusion"] = {
+        "n": n, "ddim_steps": steps, "w": GUIDANCE, **measure(latent_images(GUIDANCE, labels, n, steps)),
+        "unconditional": {"n": n, "ddim_steps": full_steps, **measure(latent_images(0.0, None, n, full_steps), None)},
+        "seconds_per_image": {"ddim_steps": full_steps, "images": TIMED, **seconds}}
     return result

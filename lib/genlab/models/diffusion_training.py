@@ -11,7 +11,8 @@ other at equal budget: what the network predicts (the noise, as in Ho et al.,
 or v = sqrt(abar) eps - sqrt(1 - abar) x0, Salimans & Ho 2022), how the
 timesteps are weighted (uniformly, or min-SNR-gamma, Hang et al. 2023), a
 learning-rate warm-up and cosine decay, gradient clipping (Ho et al. clip at 1).
-Every setting is defined in :mod:`genlab.models.diffusion`.
+Every setting is defined in :mod:`genlab.models.diffusion`, which builds its trainers
+(``diffusion.recipe``, ``diffusion.trainer``); this module imports none of it.
 """
 
 from pathlib import Path
@@ -21,23 +22,17 @@ import numpy as np
 from keras import ops
 
 from genlab import quiet  # noqa: F401  (imports TensorFlow without its start-up logs)
-from genlab.models import diffusion
 
 PREDICTIONS = ("eps", "v")
 WEIGHTINGS = ("none", "min_snr")
 
 
-def recipe(**changes):
-    """The shipped recipe (diffusion's settings) as a dict, with ``changes`` applied; checks the choices."""
-    result = {"prediction": diffusion.PREDICTION, "weighting": diffusion.WEIGHTING,
-              "min_snr_gamma": diffusion.MIN_SNR_GAMMA, "learning_rate": diffusion.LEARNING_RATE,
-              "warmup": diffusion.WARMUP_STEPS, "final_lr_fraction": diffusion.FINAL_LR_FRACTION,
-              "clipnorm": diffusion.CLIPNORM, "ema": diffusion.EMA_MOMENTUM, "batch_size": diffusion.BATCH_SIZE,
-              "p_uncond": diffusion.P_UNCOND, "schedule": diffusion.SCHEDULE}
-    unknown = set(changes) - set(result)
+def recipe(base, **changes):
+    """``base`` (a complete recipe: ``genlab.models.diffusion.recipe()``) with ``changes`` applied; checks the choices."""
+    unknown = set(changes) - set(base)
     if unknown:
-        raise ValueError(f"unknown recipe settings {sorted(unknown)}; known: {sorted(result)}")
-    result.update(changes)
+        raise ValueError(f"unknown recipe settings {sorted(unknown)}; known: {sorted(base)}")
+    result = {**base, **changes}
     if result["prediction"] not in PREDICTIONS or result["weighting"] not in WEIGHTINGS:
         raise ValueError(f"prediction must be one of {PREDICTIONS} and weighting one of {WEIGHTINGS}: {result}")
     return result
@@ -52,6 +47,7 @@ def objective(network, x0, t, noise, labels, alpha_bars, prediction="eps", weigh
     (/ (SNR_t + 1) for v), SNR_t = abar / (1 - abar): the same min(SNR, gamma) weight
     on the x0 error in both cases (Hang et al., 2023).
     """
+    t, labels = ops.convert_to_tensor(t, "int32"), ops.convert_to_tensor(labels, "int32")   # NumPy or tensors
     abar = ops.reshape(ops.take(alpha_bars, t), (-1,) + (1,) * (len(x0.shape) - 1))
     x_t = ops.sqrt(abar) * x0 + ops.sqrt(1.0 - abar) * noise
     target = noise if prediction == "eps" else ops.sqrt(abar) * noise - ops.sqrt(1.0 - abar) * x0
@@ -70,78 +66,6 @@ def eps_from_output(output, x_t, abar, prediction):
     return np.sqrt(abar) * output + np.sqrt(1.0 - abar) * x_t
 
 
-class Diffusion(keras.Model):
-    """Trains a noise predictor with the simple loss ||eps - eps_theta(x_t, t, label)||^2 (``fit``).
-
-    Each batch draws t ~ U{0..T-1} and eps ~ N(0, I), makes x_t in closed form and
-    drops labels to the null class with probability ``p_uncond``. Compile with an
-    optimizer with ``use_ema=True``: ``fit`` ends by swapping the EMA weights in.
-
-    Args:
-        network: eps_theta, inputs [x_t, t, label].
-        schedule: a :class:`Schedule`.
-        p_uncond: label dropout for classifier-free guidance.
-        seed: seed of the model's random stream.
-    """
-
-    def __init__(self, network, schedule=None, p_uncond=diffusion.P_UNCOND, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.network, self.p_uncond, self.seed = network, float(p_uncond), seed
-        self.schedule = schedule or diffusion.Schedule()
-        self.alpha_bars = ops.convert_to_tensor(self.schedule.alpha_bars.astype("float32"))
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.tracker = keras.metrics.Mean(name="loss")
-
-    @property
-    def metrics(self):
-        return [self.tracker]
-
-    def call(self, inputs, training=False):
-        return self.network(inputs, training=training)
-
-    def loss_on(self, x0, labels):
-        """The simple loss on one batch (fresh t, eps and label dropout)."""
-        n = ops.shape(x0)[0]
-        t = keras.random.randint((n,), 0, self.schedule.timesteps, seed=self.seed_generator)
-        noise = keras.random.normal(ops.shape(x0), seed=self.seed_generator)
-        drop = keras.random.uniform((n,), seed=self.seed_generator) < self.p_uncond
-        labels = ops.where(drop, diffusion.NUM_CLASSES, ops.cast(labels, "int32"))
-        return objective(self.network, x0, t, noise, labels, self.alpha_bars)
-
-    def train_step(self, batch):
-        import tensorflow as tf
-
-        x0, labels = batch
-        with tf.GradientTape() as tape:
-            loss = self.loss_on(x0, labels)
-        gradients = tape.gradient(loss, self.network.trainable_weights)
-        self.optimizer.apply_gradients(zip(gradients, self.network.trainable_weights))
-        self.tracker.update_state(loss)
-        return {"loss": self.tracker.result()}
-
-
-def optimizer():
-    """Adam(LEARNING_RATE) keeping an EMA of the weights (swapped in at the end of ``fit``): the notebook's."""
-    return keras.optimizers.Adam(diffusion.LEARNING_RATE, use_ema=True, ema_momentum=diffusion.EMA_MOMENTUM)
-
-
-def fit(network, x, labels, iterations, seed=diffusion.SEED, checkpoint_dir=None, progress=False, schedule=None):
-    """Train ``network`` on prepared float arrays ``x`` (and int labels) for ``iterations`` batches: Keras' ``fit``.
-
-    The notebook's plain recipe (the simple loss, a constant rate, Keras' EMA); the shipped
-    U-Net trains with :class:`Trainer` instead.
-    """
-    from genlab import callbacks, data
-
-    model = Diffusion(network, schedule, seed=seed)
-    model([np.asarray(x[:1], "float32"), np.zeros(1, "int32"), np.asarray(labels[:1], "int32")])  # built, to resume
-    model.compile(optimizer=optimizer())
-    steps = max(d for d in range(1, min(int(iterations), len(x) // diffusion.BATCH_SIZE) + 1) if iterations % d == 0)
-    dataset = data.to_dataset(np.asarray(x, "float32"), diffusion.BATCH_SIZE, to=None, seed=seed, repeat=True, labels=labels)
-    return model.fit(dataset, epochs=int(iterations) // steps, steps_per_epoch=steps, verbose=0,
-                     callbacks=callbacks.standard(checkpoint_dir, progress=progress))
-
-
 def learning_rate(settings, iterations):
     """Linear warm-up to the rate, then cosine decay to ``final_lr_fraction`` of it at the last step."""
     warmup = min(int(settings["warmup"]), max(int(iterations) - 1, 0))
@@ -158,15 +82,18 @@ class Trainer:
         network: eps_theta (or v_theta), inputs [x_t, t, label].
         iterations: the run's planned length (the learning-rate schedule ends there).
         settings: a :func:`recipe`.
+        alpha_bars: the schedule's abar_t (NumPy, index 0..T-1).
+        null_label: the label that stands for "no label" (dropped with probability ``p_uncond``).
         seed: the run's seed; step i draws its batch, timesteps, noise and label dropout from (seed, i).
-        checkpoint_dir: where the state is saved every ``diffusion.CHECKPOINT_EVERY`` steps, and resumed from.
+        checkpoint_dir: where the state is saved every ``checkpoint_every`` steps, and resumed from.
     """
 
-    def __init__(self, network, iterations, settings=None, seed=diffusion.SEED, checkpoint_dir=None):
+    def __init__(self, network, iterations, settings, alpha_bars, null_label, seed, checkpoint_dir=None,
+                 checkpoint_every=500):
         import tensorflow as tf
 
         self.network, self.iterations, self.seed = network, int(iterations), int(seed)
-        self.settings = settings or recipe()
+        self.settings, self.null_label, self.checkpoint_every = settings, int(null_label), int(checkpoint_every)
         self.ema = keras.models.clone_model(network)
         self.ema.set_weights(network.get_weights())
         # What the samplers convert the output from (diffusion.guided_eps reads it).
@@ -179,7 +106,7 @@ class Trainer:
         self.state = tf.train.Checkpoint(network=network, ema=self.ema, optimizer=self.optimizer, done=self.done)
         if self.folder is not None and tf.train.latest_checkpoint(str(self.folder)):
             self.state.restore(tf.train.latest_checkpoint(str(self.folder))).assert_existing_objects_matched()
-        self.alpha_bars = tf.constant(diffusion.Schedule(self.settings["schedule"]).alpha_bars, tf.float32)
+        self.alpha_bars = tf.constant(np.asarray(alpha_bars), tf.float32)
         self._step = tf.function(self._train_step)
 
     def _train_step(self, x0, labels, index):
@@ -190,7 +117,7 @@ class Trainer:
         t = tf.random.stateless_uniform((n,), seeds[0], 0, timesteps, dtype=tf.int32)
         noise = tf.random.stateless_normal(tf.shape(x0), seeds[1])
         drop = tf.random.stateless_uniform((n,), seeds[2]) < self.settings["p_uncond"]
-        labels = tf.where(drop, diffusion.NUM_CLASSES, labels)
+        labels = tf.where(drop, self.null_label, labels)
         with tf.GradientTape() as tape:
             loss = objective(self.network, x0, t, noise, labels, self.alpha_bars, self.settings["prediction"],
                              self.settings["weighting"], self.settings["min_snr_gamma"])
@@ -224,18 +151,18 @@ class Trainer:
                 bar.update(1)
                 if index % 100 == 0:
                     bar.set_postfix(loss=f"{np.mean(losses[-100:]):.4f}", refresh=False)
-                if manager is not None and (index % diffusion.CHECKPOINT_EVERY == 0 or index == last):
+                if manager is not None and (index % self.checkpoint_every == 0 or index == last):
                     manager.save()
                 if curve is not None:
                     curve.on_train_batch_end(index)
         return self.ema
 
 
-def fid_curve(sample_fn, dataset, path, iterations, every=None):
+def fid_curve(sample_fn, dataset, path, iterations, every):
     """A :class:`genlab.callbacks.LearningCurve` of unconditional samples' FID (N = 2,000) every ``every`` steps."""
     from genlab import callbacks, evaluation
 
     def fid(images, n, seed):
         return evaluation.evaluate(images, dataset, n=n, seed=seed, which=("FID",), references_too=False)["samples"]["FID"]
 
-    return callbacks.LearningCurve(sample_fn, fid, every or diffusion.CURVE_EVERY, path, last=iterations)
+    return callbacks.LearningCurve(sample_fn, fid, every, path, last=iterations)
