@@ -12,15 +12,13 @@ Written to ``ddim_vs_ddpm.json`` in the results folder (``OUTPUT``), with the SH
 """
 
 import argparse
-import datetime
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from genlab import config, data, evaluation, paths, pretrained
+from genlab import config, data, evaluation, paths, pretrained, runs
 from genlab.models import diffusion
 
 OUTPUT = paths.REPO_ROOT / "data" / "results" / "ddim_vs_ddpm.json"
@@ -59,10 +57,7 @@ def main(argv=None):
                    **score(data.to_uint8(images))}
             record["rows"].append(row)
             print(row, flush=True)
-    record.update(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                  machine=config.machine())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    runs.save_results(args.out, record, config.machine())
     return 0
 
 

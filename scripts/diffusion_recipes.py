@@ -15,8 +15,6 @@ continues an interrupted one from its checkpoint (build/diffusion_recipes/<name>
 """
 
 import argparse
-import datetime
-import json
 import sys
 import time
 from pathlib import Path
@@ -77,10 +75,7 @@ def main(argv=None):
                                       "seconds_per_step": round(seconds_per_step, 4),
                                       "sample_seconds_per_image": round(sample_seconds, 5),
                                       **{key: round(float(value), 4) for key, value in scores.items()}}
-        record.update(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                      machine=config.machine())
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(record, indent=1) + "\n")
+        runs.save_results(args.out, record, config.machine())
         print(name, record["candidates"][name], flush=True)
     return 0
 

@@ -16,15 +16,13 @@ a perfect latent model would score). Written to data/results/latent_vs_pixel.jso
 """
 
 import argparse
-import datetime
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from genlab import config, data, evaluation, paths, pretrained
+from genlab import config, data, evaluation, paths, pretrained, runs
 from genlab.models import diffusion, vae
 
 OUTPUT = paths.REPO_ROOT / "data" / "results" / "latent_vs_pixel.json"
@@ -78,10 +76,7 @@ def main(argv=None):
                                 "train_seconds_per_step": round(train_seconds / args.iterations, 5),
                                 "sample_seconds_per_image": round(sample_seconds / args.n, 5), **score(images, args.n, seed)}
         print(name, record["rows"][name], flush=True)
-    record.update(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                  machine=config.machine())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    runs.save_results(args.out, record, config.machine())
     return 0
 
 

@@ -144,3 +144,13 @@ def test_a_run_cut_off_while_evaluating_is_evaluated_not_trained_again_on_resume
     manifest = json.loads((tmp_path / "out" / "tiny_mnist.json").read_text())
     assert manifest["evaluation"]["n"] == 60 and len(manifest["pieces"]) == 1
     assert manifest["evaluation_n_reason"] == "not given"    # below the standard N: the reason is asked for
+
+
+def test_save_results_stamps_the_record_and_leaves_no_partial_file(tmp_path):
+    from genlab import runs
+
+    out = tmp_path / "sub" / "results.json"
+    runs.save_results(out, {"what": "a test", "rows": {"a": 1}}, "a machine")
+    saved = json.loads(out.read_text())
+    assert saved["rows"] == {"a": 1} and saved["machine"] == "a machine" and saved["date"].endswith("UTC")
+    assert [path.name for path in out.parent.iterdir()] == ["results.json"]

@@ -161,3 +161,18 @@ def continue_results(path, settings, resume):
         raise SystemExit(f"{path} was made with other settings ({earlier.get('settings')}); "
                          "move it away to start again")
     return earlier
+
+
+def save_results(path, record, machine):
+    """Stamp an experiment's ``record`` with the time and ``machine`` and write it to ``path`` as JSON, atomically.
+
+    Why: the experiment scripts (``scripts/latent_vs_pixel.py``, ``scripts/ddim_vs_ddpm.py``, ...)
+    save their results file the same way, and a run killed while writing must not leave half a file.
+    """
+    record.update(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine=machine)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(partial, path)
+
