@@ -75,16 +75,28 @@ def main(argv=None):
                   f"ceiling {run['ceiling']}), {train_seconds:.0f} s of training", flush=True)
             record["runs"].append(run)
             record["seconds"] = round(record["seconds"] + time.perf_counter() - began, 1)
-            record.update(complete=len(record["runs"]) == 2 * len(seeds), machine=config.machine(),
+            record.update(complete=len(record["runs"]) == 2 * len(seeds), summary=summary(record["runs"]),
+                          machine=config.machine(),
                           date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(record) + "\n")
-    for progressive in (True, False):
-        fids = [run["FID"] for run in record["runs"] if run["progressive"] == progressive]
-        if fids:
-            print(f"progressive={progressive}: FID {np.mean(fids):.1f} +- {np.std(fids, ddof=1) if len(fids) > 1 else 0:.1f}"
-                  f" over {len(fids)} seeds")
+    if record["runs"] and record.get("summary") != summary(record["runs"]):   # a file written before summaries
+        record["summary"] = summary(record["runs"])
+        args.out.write_text(json.dumps(record) + "\n")
+    for label, row in record.get("summary", {}).items():
+        print(f"{label}: FID {row['mean']:.1f} +- {row['std']:.1f} over {row['seeds']} seeds")
     print(f"wrote {args.out}")
+
+
+def summary(finished):
+    """{"progressive" | "direct": mean, standard deviation (ddof 1) and count of the final FIDs over seeds}."""
+    result = {}
+    for label, progressive in (("progressive", True), ("direct", False)):
+        fids = [run["FID"] for run in finished if run["progressive"] == progressive]
+        if fids:
+            result[label] = {"mean": round(float(np.mean(fids)), 2), "seeds": len(fids),
+                             "std": round(float(np.std(fids, ddof=1)), 2) if len(fids) > 1 else 0.0}
+    return result
 
 
 if __name__ == "__main__":
