@@ -44,6 +44,7 @@ def main(argv=None):
     earlier = runs.continue_results(args.out, settings, args.resume)
     if earlier:
         record["runs"], record["seconds"] = earlier["runs"], earlier["seconds"]
+        record.update({key: earlier[key] for key in ("complete", "machine", "date") if key in earlier})
     (x_train, _), _ = data.load_mnist(mode=mode)
     images = data.scale_images(x_train)
     done = {(run["seed"], run["progressive"]) for run in record["runs"]}
@@ -89,13 +90,16 @@ def main(argv=None):
 
 
 def summary(finished):
-    """{"progressive" | "direct": mean, standard deviation (ddof 1) and count of the final FIDs over seeds}."""
+    """{"progressive" | "direct": the final FIDs over seeds, their mean and standard deviation (ddof 1), and how
+    many runs ended below the uniform-noise ceiling (the others drew nothing digit-like)}."""
     result = {}
     for label, progressive in (("progressive", True), ("direct", False)):
-        fids = [run["FID"] for run in finished if run["progressive"] == progressive]
+        chosen = [run for run in finished if run["progressive"] == progressive]
+        fids = [run["FID"] for run in chosen]
         if fids:
-            result[label] = {"mean": round(float(np.mean(fids)), 2), "seeds": len(fids),
-                             "std": round(float(np.std(fids, ddof=1)), 2) if len(fids) > 1 else 0.0}
+            result[label] = {"mean": round(float(np.mean(fids)), 2), "seeds": len(fids), "fids": fids,
+                             "std": round(float(np.std(fids, ddof=1)), 2) if len(fids) > 1 else 0.0,
+                             "below_ceiling": sum(run["FID"] < run["ceiling"] for run in chosen)}
     return result
 
 
