@@ -9,7 +9,8 @@ merged into the file.
 
 The image sections ("mnist": every remedy on the 60,000 MNIST digits, 3 seeds,
 about 1.5 hours of CPU; "mnist_batch": batch sizes 16 to 512 at equal examples
-and at equal steps, about 45 minutes) are saved after each finished run; ``--resume`` keeps the
+and at equal steps, about 45 minutes; "mnist_norm": G with and without batch normalization,
+about 5 minutes) are saved after each finished run; ``--resume`` keeps the
 runs the file already holds with the same settings and runs the others, so a
 run killed with its session continues where it stopped:
 
@@ -30,8 +31,9 @@ from genlab import config, paths
 from genlab.models import gan_challenges
 
 OUTPUT = paths.REPO_ROOT / "data" / "results" / "gan_remedies.json"
-SECTIONS = ["ring", "mnist", "mnist_batch", "batch", "sweep", "mechanism"]
-IMAGE_SECTIONS = {"mnist": gan_challenges.image_plan, "mnist_batch": gan_challenges.image_batch_plan}
+SECTIONS = ["ring", "mnist", "mnist_batch", "mnist_norm", "batch", "sweep", "mechanism"]
+IMAGE_SECTIONS = {"mnist": gan_challenges.image_plan, "mnist_batch": gan_challenges.image_batch_plan,
+                  "mnist_norm": gan_challenges.image_norm_plan}
 
 
 def now():

@@ -51,6 +51,17 @@ def test_each_variant_trains_and_is_monitored(changes):
     assert result.trainer.sample(7).shape == (7, 2)
 
 
+def test_the_batch_norm_rows_differ_only_in_g_normalization():
+    with pytest.raises(ValueError):
+        experiments.Settings(network="conv-no-bn")                 # ring points, not images
+    plan = gan_challenges.image_norm_plan("quick")
+    with_bn, without = plan.values()
+    assert dataclasses.replace(with_bn, network="conv-no-bn") == without
+    kinds = [[type(layer).__name__ for layer in experiments.build_generator(chosen).layers] for chosen in (with_bn, without)]
+    assert kinds[0].count("BatchNormalization") == 2 and "BatchNormalization" not in kinds[1]
+    assert [kind for kind in kinds[0] if kind != "BatchNormalization"] == kinds[1]
+
+
 def test_the_conv_gan_trains_with_every_option_of_d():
     digits = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
     settings = experiments.Settings(dataset="mnist", network="conv", iterations=2, batch_size=8, hidden=16,

@@ -45,7 +45,7 @@ class Settings:
     """Every knob of one variant. ``dataclasses.replace(settings, d_steps=1)`` makes another."""
 
     dataset: str = "ring"          # "ring" (8 Gaussians, 2-D) or "mnist" (flat 784 pixels)
-    network: str = "mlp"           # or "conv" (MNIST only): genlab.gan.study_nets builds both
+    network: str = "mlp"           # or "conv" / "conv-no-bn" (MNIST only): genlab.gan.study_nets builds them
     iterations: int = 2000         # G updates: the budget every variant shares
     batch_size: int = 64
     latent_dim: int = 16
@@ -70,8 +70,8 @@ class Settings:
     def __post_init__(self):
         if self.dataset not in ("ring", "mnist"):
             raise ValueError(f"dataset must be 'ring' or 'mnist', got {self.dataset!r}")
-        if self.network not in NETWORKS or (self.network == "conv" and self.dataset != "mnist"):
-            raise ValueError(f"network must be one of {NETWORKS} ('conv' for mnist only), got {self.network!r}")
+        if self.network not in NETWORKS or (self.network != "mlp" and self.dataset != "mnist"):
+            raise ValueError(f"network must be one of {NETWORKS} (the conv ones for mnist only), got {self.network!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         if min(self.iterations, self.batch_size, self.d_steps) < 1 or self.d_pretrain < 0:

@@ -15,14 +15,14 @@ from genlab.gan import regularizers
 
 import keras  # noqa: E402
 
-NETWORKS = ("mlp", "conv")
+NETWORKS = ("mlp", "conv", "conv-no-bn")   # "conv-no-bn": the conv GAN without G's batch normalization
 CONV_FILTERS = (32, 64)      # D's two stride-2 convolutions (28 -> 14 -> 7); G mirrors them
 
 
 def build_generator(settings):
     """z -> 2-D point (ring) or 784 pixels in [-1, 1] (MNIST): an MLP, or for ``network="conv"`` a small DCGAN G."""
-    if settings.network == "conv":
-        return _conv_generator(settings)
+    if settings.network != "mlp":
+        return _conv_generator(settings, batch_norm=settings.network == "conv")
     out, activation = (2, None) if settings.dataset == "ring" else (784, "tanh")
     h = settings.hidden
     return keras.Sequential([keras.Input((settings.latent_dim,)),
@@ -32,15 +32,23 @@ def build_generator(settings):
                              keras.layers.Dense(out, activation=activation)], name="generator")
 
 
-def _conv_generator(settings):
-    """DCGAN's G (Radford et al. 2016) at MNIST size: Dense -> 7x7 maps -> two stride-2 transposed convs, BN + ReLU."""
+def _conv_generator(settings, batch_norm=True):
+    """DCGAN's G (Radford et al. 2016) at MNIST size: Dense -> 7x7 maps -> two stride-2 transposed convs, BN + ReLU.
+
+    ``batch_norm=False`` drops the two BatchNormalization layers (the layers before them get
+    their biases back): the same G without the normalization DCGAN credits with stable training.
+    """
     wide, narrow = CONV_FILTERS[1], CONV_FILTERS[0]
+
+    def normalize():
+        return [keras.layers.BatchNormalization()] if batch_norm else []
+
     return keras.Sequential([
         keras.Input((settings.latent_dim,)),
-        keras.layers.Dense(7 * 7 * wide, use_bias=False), keras.layers.BatchNormalization(), keras.layers.ReLU(),
+        keras.layers.Dense(7 * 7 * wide, use_bias=not batch_norm), *normalize(), keras.layers.ReLU(),
         keras.layers.Reshape((7, 7, wide)),
-        keras.layers.Conv2DTranspose(narrow, 4, strides=2, padding="same", use_bias=False),
-        keras.layers.BatchNormalization(), keras.layers.ReLU(),
+        keras.layers.Conv2DTranspose(narrow, 4, strides=2, padding="same", use_bias=not batch_norm),
+        *normalize(), keras.layers.ReLU(),
         keras.layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
         keras.layers.Reshape((784,))], name="generator")
 
@@ -65,7 +73,7 @@ def build_discriminator(settings):
         return keras.layers.Dropout(settings.dropout)(x) if settings.dropout else x
 
     x = inputs = keras.Input((width,))
-    if settings.network == "conv":
+    if settings.network != "mlp":
         x = keras.layers.Reshape((28, 28, 1))(x)
         for filters in CONV_FILTERS:
             x = hidden(x, keras.layers.Conv2D(filters, 4, strides=2, padding="same"))

@@ -77,6 +77,9 @@ BATCH_SIZES = (32, 64, 128)                  # the exam's question, on the balan
 # seen (the reference, batch 64 x MNIST_ITERATIONS, shared by both regimes) and at equal steps. A larger
 # batch at equal steps sees more examples, so only the two regimes together separate batch size from data.
 IMAGE_BATCH_SIZES = {"quick": (16, 64), "full": (16, 32, 64, 128, 256, 512)}
+# The section plan's "use batch normalization" (DCGAN's G has it, its D none here): the balanced conv GAN
+# with and without G's BatchNormalization, same budget and seeds as the image tables.
+IMAGE_NORM_ROWS = {"batch normalization in G (DCGAN)": "conv", "no batch normalization in G": "conv-no-bn"}
 # The section plan's ranges, one knob at a time from the balanced GAN (batch size: BATCH_SIZES).
 SWEEP = {"lr 2e-4": dict(g_lr=2e-4), "lr 5e-4": dict(g_lr=5e-4), "lr 1e-3 (ring default)": dict(),
          "noise dim 100": dict(latent_dim=100), "noise dim 512": dict(latent_dim=512),
@@ -202,6 +205,14 @@ def image_batch_plan(mode):
             plan.setdefault(name, settings("mnist", examples // b if regime == "equal examples" else steps,
                                            dict(batch_size=b), strong=False))
     return plan
+
+
+def image_norm_plan(mode):
+    """name -> Settings of the image table on G's batch normalization (:data:`IMAGE_NORM_ROWS`), balanced GAN."""
+    from genlab import config
+
+    steps = config.pick(**MNIST_ITERATIONS, mode=mode)
+    return {name: settings("mnist", steps, dict(network=network), strong=False) for name, network in IMAGE_NORM_ROWS.items()}
 
 
 def finished_runs(section, plan):
